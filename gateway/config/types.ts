@@ -159,6 +159,8 @@ export interface PoolConfig {
 
 export interface LoggingConfig {
   level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** One structured line per request (request id, route, status, latency). Default true. */
+  accessLog: boolean;
 }
 
 export interface GatewayConfig {
