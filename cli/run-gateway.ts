@@ -37,7 +37,8 @@ export async function runGateway(configPath: string, opts: { onStop?: () => Prom
       process.stderr.write(formatIssues(issues, configPath) + '\n');
     },
   });
-  watcher.start();
+  // The config just loaded is the baseline, so a change made between the two reads is not missed.
+  await watcher.start(config);
 
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {

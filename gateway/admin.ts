@@ -3,7 +3,7 @@
 // metrics live only here so the data port never exposes internals.
 import https from 'node:https';
 import type { TLSSocket } from 'node:tls';
-import Fastify from 'fastify';
+import Fastify, { LogController } from 'fastify';
 import type { Logger } from 'pino';
 import type { AdminConfig } from './config/types.js';
 import { connectionIdentity } from './client-identity.js';
@@ -56,7 +56,8 @@ export function createAdminPlane(admin: AdminConfig, ctx: AdminContext) {
         handler,
       ),
     loggerInstance: ctx.logger,
-    disableRequestLogging: true,
+    // Access lines are written by our own onResponse hook (data port) with the fields operators need.
+    logController: new LogController({ disableRequestLogging: true }),
   });
 
   const allowed = new Set(admin.allowedIdentities);

@@ -28,11 +28,19 @@ export function connectionIdentity(socket: TLSSocket): ConnectionIdentity {
     found = NO_CERTIFICATE;
   } else {
     const error = socket.authorizationError;
+    let peer: PeerIdentity | undefined;
+    try {
+      peer = peerIdentity(cert);
+    } catch {
+      // No usable identity (no CN or URI SAN, several SPIFFE IDs, unparseable SAN): a certificate we
+      // cannot name is treated as an invalid one, never as anonymous.
+      peer = undefined;
+    }
     found = {
       presented: true,
-      verified: socket.authorized === true,
+      verified: socket.authorized === true && peer !== undefined,
       ...(error !== undefined && error !== null ? { verifyError: String(error) } : {}),
-      peer: peerIdentity(cert),
+      ...(peer !== undefined ? { peer } : {}),
     };
   }
   cache.set(socket, found);

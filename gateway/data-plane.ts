@@ -7,7 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { Transform, type Readable } from 'node:stream';
-import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { GatewayConfig, RouteConfig } from './config/types.js';
 import { GatewayError, errorBody, type GatewayErrorCode, GATEWAY_ERRORS } from './errors.js';
@@ -94,7 +94,8 @@ export function createDataPlane(config: GatewayConfig, ctx: DataPlaneContext) {
   const app = Fastify({
     serverFactory: (handler) => https.createServer(tlsServerOptions(config), handler),
     loggerInstance: ctx.logger,
-    disableRequestLogging: true,
+    // Access lines are written by our own onResponse hook (data port) with the fields operators need.
+    logController: new LogController({ disableRequestLogging: true }),
     genReqId: (req: IncomingMessage) => requestIdFrom(req.headers['x-request-id']),
     return503OnClosing: true,
     bodyLimit: 1024 * 1024 * 1024,

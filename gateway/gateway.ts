@@ -29,6 +29,11 @@ export interface RunningGateway {
   close(): Promise<void>;
 }
 
+/** fastify hands listen text an http:// URL even for HTTPS servers; keep only host:port. */
+function hostPort(address: string): string {
+  return address.replace(/^[a-z]+:\/\//, '');
+}
+
 export function createLogger(config: GatewayConfig): Logger {
   return pino({
     level: config.logging.level,
@@ -74,8 +79,8 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions = {
   }
 
   try {
-    await dataPlane.listen({ host: config.server.host, port: config.server.port });
-    if (adminPlane !== undefined) await adminPlane.listen({ host: config.admin.host, port: config.admin.port });
+    await dataPlane.listen({ host: config.server.host, port: config.server.port, listenTextResolver: (a) => `data port listening at https://${hostPort(a)}` });
+    if (adminPlane !== undefined) await adminPlane.listen({ host: config.admin.host, port: config.admin.port, listenTextResolver: (a) => `admin port listening at https://${hostPort(a)}` });
   } catch (err) {
     await Promise.allSettled([dataPlane.close(), adminPlane?.close()]);
     await closePools(runtime.pools);

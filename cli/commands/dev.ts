@@ -92,7 +92,11 @@ routes:
 }
 
 export function devInstructions(opts: DevOptions, configPath: string): string {
-  const rel = (p: string): string => relative(process.cwd(), p) || '.';
+  // Paths relative to where the user stands, unless that means climbing out of it.
+  const rel = (p: string): string => {
+    const r = relative(process.cwd(), p);
+    return r === '' ? '.' : r.startsWith('..') ? p : r;
+  };
   const dir = resolve(opts.dataDir);
   const ca = rel(join(dir, 'pki', 'ca.crt'));
   const cert = (name: string): string => `--cert ${rel(join(dir, 'certs', `${name}.crt`))} --key ${rel(join(dir, 'certs', `${name}.key`))}`;
@@ -140,6 +144,7 @@ export function registerDevCommand(program: Command): void {
         await upstream.close();
         return;
       }
-      process.stdout.write(devInstructions(opts, configPath));
+      // The config file decides the ports after the first run; show the ones actually in use.
+      process.stdout.write(devInstructions({ ...opts, port: proc.gateway.dataPort, adminPort: proc.gateway.adminPort ?? opts.adminPort }, configPath));
     });
 }
