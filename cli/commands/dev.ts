@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { initPki, openPki } from '../../pki/index.js';
 import { startDemoUpstream } from '../dev/demo-upstream.js';
 import { runGateway } from '../run-gateway.js';
@@ -128,14 +128,20 @@ Ctrl-C stops everything.
 `;
 }
 
+function parsePort(value: string): number {
+  const n = Number(value);
+  if (!/^\d{1,5}$/.test(value) || n < 1 || n > 65535) throw new InvalidArgumentError('expected a TCP port number from 1 to 65535');
+  return n;
+}
+
 export function registerDevCommand(program: Command): void {
   program
     .command('dev')
     .description('Run the whole stack locally on embedded defaults (PKI, demo upstream, gateway).')
     .option('--data-dir <dir>', 'where PKI, certificates and config live', '.portcullis')
-    .option('--port <n>', 'data port', (v) => Number(v), 8443)
-    .option('--admin-port <n>', 'admin port', (v) => Number(v), 9443)
-    .option('--upstream-port <n>', 'demo upstream port', (v) => Number(v), 18081)
+    .option('--port <n>', 'data port', parsePort, 8443)
+    .option('--admin-port <n>', 'admin port', parsePort, 9443)
+    .option('--upstream-port <n>', 'demo upstream port', parsePort, 18081)
     .action(async (opts: DevOptions) => {
       const { configPath } = await prepareDevDataDir(opts);
       const upstream = await startDemoUpstream(opts.upstreamPort);

@@ -104,15 +104,7 @@ function parseResponse(buf: Buffer): RawResponse {
 /** Open a TLS connection, write `request` verbatim, read until the server closes, parse the first response. */
 export function rawRequest(opts: TlsClientOptions, request: string | Buffer, timeoutMs = 5000): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
-    const socket = tls.connect({
-      host: opts.host ?? '127.0.0.1',
-      port: opts.port,
-      ca: opts.ca,
-      ...(opts.cert !== undefined ? { cert: opts.cert, key: opts.key } : {}),
-      ...(opts.servername === null ? {} : { servername: opts.servername ?? 'localhost' }),
-      minVersion: opts.minVersion ?? 'TLSv1.2',
-      ...(opts.maxVersion !== undefined ? { maxVersion: opts.maxVersion } : {}),
-    });
+    const socket = connectTls(opts);
     const chunks: Buffer[] = [];
     const timer = setTimeout(() => {
       socket.destroy();
@@ -212,14 +204,20 @@ export function openConnection(opts: TlsClientOptions, timeoutMs = 5000): Promis
       closed = true;
       settle();
     });
-    socket.once('error', (err) => {
-      if (!socket.readyState.includes('open') && waiter === undefined) reject(err);
+    let connected = false;
+    // Before the handshake an error fails the open; after it, 'close' follows and settles any waiter.
+    socket.on('error', (err) => {
+      if (!connected) {
+        clearTimeout(handshake);
+        reject(err);
+      }
     });
     const handshake = setTimeout(() => {
       socket.destroy();
       reject(new Error('TLS handshake timed out'));
     }, timeoutMs);
     socket.once('secureConnect', () => {
+      connected = true;
       clearTimeout(handshake);
       resolve({
         get closed() {
