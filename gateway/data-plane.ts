@@ -52,6 +52,7 @@ const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE'])
 // Methods a route must name explicitly: CONNECT would turn the gateway into a tunnel and TRACE reflects
 // request headers (cross-site tracing), so "any method" does not include them.
 const EXPLICIT_ONLY_METHODS = new Set(['CONNECT', 'TRACE']);
+const ANY_METHOD_ALLOW = 'DELETE, GET, HEAD, OPTIONS, PATCH, POST, PUT';
 
 export function tlsServerOptions(config: GatewayConfig): https.ServerOptions {
   const { tls } = config.server;
@@ -70,6 +71,8 @@ export function tlsServerOptions(config: GatewayConfig): https.ServerOptions {
     keepAliveTimeout: config.server.keepAliveTimeoutMs,
     // Never let the parser accept the lenient forms that make request smuggling possible.
     insecureHTTPParser: false,
+    // Node would answer a missing Host itself with a bare 400; our handler refuses it with a JSON code.
+    requireHostHeader: false,
   };
 }
 
@@ -102,15 +105,17 @@ export function createDataPlane(config: GatewayConfig, ctx: DataPlaneContext) {
     clientErrorHandler: (err: NodeJS.ErrnoException, socket: Socket) => {
       const code = clientErrorCode(err);
       ctx.metrics.rejected.inc({ code });
-      if (!socket.writable) return socket.destroy();
-      const body = errorBody(code, undefined);
-      socket.end(
-        `HTTP/1.1 ${GATEWAY_ERRORS[code].status} ${code}\r\nContent-Type: application/json; charset=utf-8\r\n` +
-          `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-      );
+      endWithError(socket, code, undefined);
     },
     // Fastify's own URL errors (bad encodings it notices first) go through the same hygiene checks.
     frameworkErrors: (_error, request, reply) => handle(ctx, request, reply),
+  });
+
+  // Node hands CONNECT to this event, never to the request handler, and without a listener it drops the
+  // socket with no answer. The gateway never tunnels, so every CONNECT gets a clear refusal.
+  app.server.on('connect', (req: IncomingMessage, socket: Socket) => {
+    ctx.metrics.rejected.inc({ code: 'PCL_METHOD_NOT_ALLOWED' });
+    endWithError(socket, 'PCL_METHOD_NOT_ALLOWED', requestIdFrom(req.headers['x-request-id']));
   });
 
   app.decorateRequest('pcl', null as unknown as RequestState);
@@ -140,6 +145,20 @@ export function createDataPlane(config: GatewayConfig, ctx: DataPlaneContext) {
     done();
   });
   return app;
+}
+
+/** An error response written straight to a socket that fastify does not own (parser errors, CONNECT), then close. */
+function endWithError(socket: Socket, code: GatewayErrorCode, requestId: string | undefined): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const body = errorBody(code, requestId);
+  socket.end(
+    `HTTP/1.1 ${GATEWAY_ERRORS[code].status} ${code}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+      (requestId !== undefined ? `X-Request-Id: ${requestId}\r\n` : '') +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
 }
 
 function sendError(ctx: DataPlaneContext, reply: FastifyReply, code: GatewayErrorCode, requestId: string, headers?: Record<string, string>): FastifyReply {
@@ -204,7 +223,8 @@ async function handle(ctx: DataPlaneContext, request: FastifyRequest, reply: Fas
   const route = match.route;
   state.route = route.name;
   if (route.methods.length === 0 && EXPLICIT_ONLY_METHODS.has(method)) {
-    return sendError(ctx, reply, 'PCL_METHOD_NOT_ALLOWED', requestId);
+    // RFC 9110 section 15.5.6: a 405 carries Allow; "any method" routes serve all but these two.
+    return sendError(ctx, reply, 'PCL_METHOD_NOT_ALLOWED', requestId, { allow: ANY_METHOD_ALLOW });
   }
 
   const cert = decideClientCert(route.mtls, route.mtls === 'off' ? NO_CONN : connectionIdentity(socket), ctx.revokedSerials());

@@ -72,6 +72,23 @@ export class GatewayMetrics {
     });
   }
 
+  // prom-client hashes label objects on every call; the request path caches the labelled children.
+  private readonly requestChildren = new Map<string, { count: ReturnType<Counter<'route' | 'method' | 'code'>['labels']>; duration: ReturnType<Histogram<'route'>['labels']> }>();
+
+  /** Count one answered request and its duration. Called once per request on the data port. */
+  observeRequest(route: string, method: string, code: number, seconds: number): void {
+    const key = `${route}\u0000${method}\u0000${code}`;
+    let child = this.requestChildren.get(key);
+    if (child === undefined) {
+      // Bounded: methods and codes are finite, routes come from config.
+      if (this.requestChildren.size > 10_000) this.requestChildren.clear();
+      child = { count: this.requests.labels({ route, method, code }), duration: this.requestDuration.labels({ route }) };
+      this.requestChildren.set(key, child);
+    }
+    child.count.inc();
+    child.duration.observe(seconds);
+  }
+
   setCircuit(pool: string, state: CircuitState): void {
     this.circuitState.set({ pool }, CIRCUIT_VALUE[state]);
   }

@@ -101,6 +101,18 @@ function parseResponse(buf: Buffer): RawResponse {
   };
 }
 
+function connectTls(opts: TlsClientOptions): tls.TLSSocket {
+  return tls.connect({
+    host: opts.host ?? '127.0.0.1',
+    port: opts.port,
+    ca: opts.ca,
+    ...(opts.cert !== undefined ? { cert: opts.cert, key: opts.key } : {}),
+    ...(opts.servername === null ? {} : { servername: opts.servername ?? 'localhost' }),
+    minVersion: opts.minVersion ?? 'TLSv1.2',
+    ...(opts.maxVersion !== undefined ? { maxVersion: opts.maxVersion } : {}),
+  });
+}
+
 /** Open a TLS connection, write `request` verbatim, read until the server closes, parse the first response. */
 export function rawRequest(opts: TlsClientOptions, request: string | Buffer, timeoutMs = 5000): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
@@ -143,18 +155,6 @@ export interface RawConnection {
   /** True once the server (or we) closed the socket. */
   readonly closed: boolean;
   close(): void;
-}
-
-function connectTls(opts: TlsClientOptions): tls.TLSSocket {
-  return tls.connect({
-    host: opts.host ?? '127.0.0.1',
-    port: opts.port,
-    ca: opts.ca,
-    ...(opts.cert !== undefined ? { cert: opts.cert, key: opts.key } : {}),
-    ...(opts.servername === null ? {} : { servername: opts.servername ?? 'localhost' }),
-    minVersion: opts.minVersion ?? 'TLSv1.2',
-    ...(opts.maxVersion !== undefined ? { maxVersion: opts.maxVersion } : {}),
-  });
 }
 
 /**

@@ -38,6 +38,8 @@ export interface StackClients {
   rogue: ClientCert;
   /** Signed by the gateway's CA, but its validity ended yesterday. */
   expired: ClientCert;
+  /** The gateway's own server certificate (EKU serverAuth only), as a thief of a server key would present it. */
+  server: ClientCert;
 }
 
 export const TRUST_DOMAIN = 'portcullis.test';
@@ -212,6 +214,7 @@ export async function startStack(): Promise<Stack> {
       legacy: legacy.client,
       rogue: rogue.client,
       expired: await expiredClient(t),
+      server: fromIssued(server),
     };
 
     const upstream = await startEchoUpstream('echo');
