@@ -10,10 +10,12 @@ import { connectionIdentity } from './client-identity.js';
 import { errorBody, GATEWAY_ERRORS } from './errors.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { Runtime } from './runtime.js';
+import type { TrustDomainAuthority } from '../pki/index.js';
 
 export interface AdminContext {
   runtime(): Runtime;
   revokedSerials(): ReadonlySet<string>;
+  readonly trustAuthority: TrustDomainAuthority;
   readonly metrics: GatewayMetrics;
   readonly logger: Logger;
   /** Set once the gateway has loaded a config and started listening. */
@@ -62,7 +64,7 @@ export function createAdminPlane(admin: AdminConfig, ctx: AdminContext) {
 
   const allowed = new Set(admin.allowedIdentities);
   app.addHook('onRequest', async (request, reply) => {
-    const conn = connectionIdentity(request.raw.socket as TLSSocket);
+    const conn = connectionIdentity(request.raw.socket as TLSSocket, ctx.trustAuthority);
     const revoked = conn.peer !== undefined && ctx.revokedSerials().has(conn.peer.serial);
     const permitted = conn.verified && !revoked && (allowed.size === 0 || (conn.peer !== undefined && allowed.has(conn.peer.id)));
     if (!permitted) {

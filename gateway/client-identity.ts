@@ -2,7 +2,7 @@
 // parsed once per connection (the handshake happens once; requests on a keep-alive connection reuse
 // it), but revocation is checked on every request so `certs revoke` takes effect on open connections.
 import type { TLSSocket } from 'node:tls';
-import { peerIdentity, type PeerIdentity } from '../pki/index.js';
+import { mayClaimIdentity, peerIdentity, type PeerIdentity, type TrustDomainAuthority } from '../pki/index.js';
 import type { MtlsMode } from './config/types.js';
 import type { GatewayErrorCode } from './errors.js';
 
@@ -19,8 +19,11 @@ export interface ConnectionIdentity {
 const NO_CERTIFICATE: ConnectionIdentity = Object.freeze({ presented: false, verified: false });
 const cache = new WeakMap<TLSSocket, ConnectionIdentity>();
 
-/** The identity of the TLS peer on `socket`, computed on first use and kept for the connection. */
-export function connectionIdentity(socket: TLSSocket): ConnectionIdentity {
+/**
+ * The identity of the TLS peer on `socket`, computed on first use and kept for the connection. A
+ * certificate claiming an identity in our trust domain that our CA did not sign counts as unverified.
+ */
+export function connectionIdentity(socket: TLSSocket, authority: TrustDomainAuthority): ConnectionIdentity {
   let found = cache.get(socket);
   if (found !== undefined) return found;
   const cert = socket.getPeerCertificate(true);
@@ -36,10 +39,13 @@ export function connectionIdentity(socket: TLSSocket): ConnectionIdentity {
       // cannot name is treated as an invalid one, never as anonymous.
       peer = undefined;
     }
+    const chainOk = socket.authorized === true && peer !== undefined;
+    const claimOk = chainOk && peer !== undefined && mayClaimIdentity(peer.uri, peer.raw, authority);
+    const verifyError = error !== undefined && error !== null ? String(error) : chainOk && !claimOk ? 'TRUST_DOMAIN_CLAIMED_BY_FOREIGN_CA' : undefined;
     found = {
       presented: true,
-      verified: socket.authorized === true && peer !== undefined,
-      ...(error !== undefined && error !== null ? { verifyError: String(error) } : {}),
+      verified: claimOk,
+      ...(verifyError !== undefined ? { verifyError } : {}),
       ...(peer !== undefined ? { peer } : {}),
     };
   }

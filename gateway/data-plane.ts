@@ -26,11 +26,13 @@ import { checkRateLimit } from './ratelimit.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { Runtime } from './runtime.js';
 import type { TokenBucketStore } from '../store/index.js';
+import type { TrustDomainAuthority } from '../pki/index.js';
 
 /** What the data plane needs from the gateway that owns it; read on every request. */
 export interface DataPlaneContext {
   runtime(): Runtime;
   revokedSerials(): ReadonlySet<string>;
+  readonly trustAuthority: TrustDomainAuthority;
   readonly buckets: TokenBucketStore;
   readonly metrics: GatewayMetrics;
   readonly logger: Logger;
@@ -227,7 +229,7 @@ async function handle(ctx: DataPlaneContext, request: FastifyRequest, reply: Fas
     return sendError(ctx, reply, 'PCL_METHOD_NOT_ALLOWED', requestId, { allow: ANY_METHOD_ALLOW });
   }
 
-  const cert = decideClientCert(route.mtls, route.mtls === 'off' ? NO_CONN : connectionIdentity(socket), ctx.revokedSerials());
+  const cert = decideClientCert(route.mtls, route.mtls === 'off' ? NO_CONN : connectionIdentity(socket, ctx.trustAuthority), ctx.revokedSerials());
   if (!cert.ok) return sendError(ctx, reply, cert.code, requestId);
 
   const peerIp = raw.socket.remoteAddress ?? '';

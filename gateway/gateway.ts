@@ -11,6 +11,7 @@ import { buildRuntime, retireRuntime, type Runtime } from './runtime.js';
 import { RevocationWatcher } from './revocations.js';
 import { InMemoryTokenBuckets, type TokenBucketStore } from '../store/index.js';
 import { closePools } from './upstream/index.js';
+import { loadTrustDomainAuthority } from '../pki/index.js';
 
 export interface StartOptions {
   logger?: Logger;
@@ -55,12 +56,15 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions = {
   let started = false;
   let shuttingDown = false;
 
+  // Only our CA may issue identities in our trust domain, whatever other client CAs are trusted.
+  const trustAuthority = await loadTrustDomainAuthority(config.pki.dir, config.pki.trustDomain);
   const revocations = new RevocationWatcher(config.pki.dir, config.pki.revocationRefreshMs, logger);
   await revocations.start();
 
   const dataPlane = createDataPlane(config, {
     runtime: () => runtime,
     revokedSerials: () => revocations.serials,
+    trustAuthority,
     buckets,
     metrics,
     logger,
@@ -71,6 +75,7 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions = {
     adminPlane = createAdminPlane(config.admin, {
       runtime: () => runtime,
       revokedSerials: () => revocations.serials,
+    trustAuthority,
       metrics,
       logger,
       isStarted: () => started,
@@ -103,7 +108,7 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions = {
       if (next.server.host !== prev.server.host || next.server.port !== prev.server.port) restartNeeded.push('server.host/server.port');
       if (next.admin.enabled !== prev.admin.enabled || next.admin.host !== prev.admin.host || next.admin.port !== prev.admin.port) restartNeeded.push('admin listener');
       if (next.server.maxHeaderBytes !== prev.server.maxHeaderBytes) restartNeeded.push('server.maxHeaderBytes');
-      if (next.pki.dir !== prev.pki.dir) restartNeeded.push('pki.dir');
+      if (next.pki.dir !== prev.pki.dir || next.pki.trustDomain !== prev.pki.trustDomain) restartNeeded.push('pki.dir/pki.trustDomain');
       const old = runtime;
       runtime = buildRuntime(next, observer);
       // New handshakes pick up rotated certificates and CA bundles without dropping connections.

@@ -22,3 +22,4 @@ export { readRevokedSerials, RevocationSource, isCertRevoked } from './revocatio
 export { peerIdentity, parseSubjectAltName, type PeerIdentity, type AltName } from './peer-identity.js';
 export { writeIssuedFiles, type WrittenFiles } from './tls-material.js';
 export { REVOCATION_REASONS, type RevocationReason, type ClientKind, type IssueKind } from './validate.js';
+export { loadTrustDomainAuthority, mayClaimIdentity, type TrustDomainAuthority } from './trust-domain.js';

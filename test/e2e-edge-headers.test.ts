@@ -115,11 +115,9 @@ describe('spoofed identity and forwarding headers', () => {
     for (const name of ['keep-alive', 'te', 'proxy-authorization', 'proxy-connection', 'upgrade']) expect(seen.headers[name]).toBeUndefined();
   });
 
-  // KNOWN BUG (gateway/hygiene/headers.ts, reported): names that differ from an owned header only by
-  // "_" for "-" pass through. CGI-style upstreams (PHP, WSGI, Rack: HTTP_X_FORWARDED_FOR) and proxies with
-  // underscores_in_headers read them as the owned header, so a client can still plant an identity or an
-  // address there. Remove `.fails` once headers.ts drops them.
-  it.fails('underscore spellings of owned headers are dropped too', async () => {
+  // CGI-style upstreams (PHP, WSGI, Rack: HTTP_X_FORWARDED_FOR) and proxies with underscores_in_headers
+  // read these as the owned header, so a client could otherwise plant an identity or an address there.
+  it('underscore spellings of owned headers are dropped too', async () => {
     const lines = ['GET /open/x HTTP/1.1', 'Host: localhost', 'Connection: close', 'X_Forwarded_For: 6.6.6.6', 'x_portcullis_user: admin', 'Client_Cert: :AAAA:', 'X_Forwarded_Client_Cert: Hash=0'];
     const seen = echoed(await stack.raw(lines.join('\r\n') + '\r\n\r\n'));
     for (const name of ['x_forwarded_for', 'x_portcullis_user', 'client_cert', 'x_forwarded_client_cert']) expect(seen.headers[name]).toBeUndefined();

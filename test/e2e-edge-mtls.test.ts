@@ -64,6 +64,19 @@ describe('mtls: required', () => {
   });
 });
 
+describe('trust domain', () => {
+  it('a certificate from another trusted CA cannot claim an identity in our trust domain', async () => {
+    const { result, reached } = await stack.upstreamSaw(() => stack.get('/secure/x', { client: stack.clients.impostor }));
+    expectRefusal(result, 401, 'PCL_CLIENT_CERT_INVALID');
+    expect(reached).toEqual([]);
+  });
+
+  it('the same CA may still vouch for identities outside our trust domain', async () => {
+    // The legacy client (CN only) comes from a sibling trusted openssl CA and is served.
+    expect((await stack.get('/secure/x', { client: stack.clients.legacy })).status).toBe(200);
+  });
+});
+
 describe('mtls: optional', () => {
   it('no certificate: served anonymously, no identity headers', async () => {
     const seen = echoed(await stack.get('/maybe/x'));

@@ -54,6 +54,13 @@ const OWNED = new Set([
 ]);
 
 function isDropped(name: string): boolean {
+  // CGI-style upstreams (PHP, WSGI, Rack) read `X_Forwarded_For` as HTTP_X_FORWARDED_FOR, the same
+  // variable as the real header, so an underscore spelling of an owned header is dropped like it.
+  if (name.includes('_')) return isOwnedOrHopByHop(name.replaceAll('_', '-'));
+  return isOwnedOrHopByHop(name);
+}
+
+function isOwnedOrHopByHop(name: string): boolean {
   return (
     HOP_BY_HOP.has(name) ||
     OWNED.has(name) ||

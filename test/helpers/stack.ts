@@ -36,6 +36,8 @@ export interface StackClients {
   legacy: ClientCert;
   /** From a CA the gateway does not trust; claims the svc/good SPIFFE id to make impersonation explicit. */
   rogue: ClientCert;
+  /** From another openssl CA the gateway DOES trust (in clientCa), claiming our trust domain's svc/good. */
+  impostor: ClientCert;
   /** Signed by the gateway's CA, but its validity ended yesterday. */
   expired: ClientCert;
   /** The gateway's own server certificate (EKU serverAuth only), as a thief of a server key would present it. */
@@ -93,7 +95,7 @@ server:
   tls:
     cert: gateway.crt
     key: { file: gateway.key }
-    clientCa: [pki/ca.crt, legacy-ca.crt]
+    clientCa: [pki/ca.crt, legacy-ca.crt, impostor-ca.crt]
   maxHeaderBytes: ${MAX_HEADER_BYTES}
   paths:
     maxLength: ${PATH_MAX_LENGTH}
@@ -207,12 +209,14 @@ export async function startStack(): Promise<Stack> {
     const clientExt = 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\n';
     const legacy = await opensslCa(t, 'legacy', '/O=Legacy/CN=legacy-client', clientExt);
     const rogue = await opensslCa(t, 'rogue', '/CN=good', `${clientExt}subjectAltName=URI:spiffe://${TRUST_DOMAIN}/svc/good\n`);
+    const impostor = await opensslCa(t, 'impostor', '/CN=good', `${clientExt}subjectAltName=URI:spiffe://${TRUST_DOMAIN}/svc/good\n`);
     const clients: StackClients = {
       svc: fromIssued(await t.pki.issueClient({ kind: 'svc', name: 'good' })),
       doomed: fromIssued(await t.pki.issueClient({ kind: 'svc', name: 'doomed' })),
       user: fromIssued(await t.pki.issueClient({ kind: 'user', name: 'alice' })),
       legacy: legacy.client,
       rogue: rogue.client,
+      impostor: impostor.client,
       expired: await expiredClient(t),
       server: fromIssued(server),
     };
