@@ -21,7 +21,7 @@ import {
   requestIdFrom,
   xfccValue,
 } from './hygiene/index.js';
-import { forward } from './upstream/index.js';
+import { ClientAbort, forward } from './upstream/index.js';
 import { checkRateLimit } from './ratelimit.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { Runtime } from './runtime.js';
@@ -99,6 +99,7 @@ export function createDataPlane(config: GatewayConfig, ctx: DataPlaneContext) {
   const app = Fastify({
     serverFactory: (handler) => https.createServer(tlsServerOptions(config), handler),
     loggerInstance: ctx.logger,
+    childLoggerFactory: (logger) => logger,
     // Access lines are written by our own onResponse hook (data port) with the fields operators need.
     logController: new LogController({ disableRequestLogging: true }),
     genReqId: (req: IncomingMessage) => requestIdFrom(req.headers['x-request-id']),
@@ -136,8 +137,7 @@ export function createDataPlane(config: GatewayConfig, ctx: DataPlaneContext) {
   app.addHook('onResponse', (request, reply, done) => {
     const state = request.pcl;
     const route = state?.route ?? '';
-    ctx.metrics.requests.inc({ route, method: request.method, code: reply.statusCode });
-    ctx.metrics.requestDuration.observe({ route }, reply.elapsedTime / 1000);
+    ctx.metrics.observeRequest(route, request.method, reply.statusCode, reply.elapsedTime / 1000);
     if (ctx.accessLog()) {
       request.log.info(
         { reqId: state?.requestId ?? request.id, route, method: request.method, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 100) / 100 },
@@ -267,11 +267,9 @@ async function handle(ctx: DataPlaneContext, request: FastifyRequest, reply: Fas
     ...(identityHeaders !== undefined ? { identityHeaders } : {}),
   });
 
-  const abort = new AbortController();
-  const onClose = (): void => {
-    if (!raw.complete || !reply.raw.writableFinished) abort.abort();
-  };
-  reply.raw.once('close', onClose);
+  const abort = new ClientAbort();
+  (reply.raw as AbortableResponse)[kAbort] = abort;
+  reply.raw.once('close', abortIfUnfinished);
 
   try {
     const res = await forward(pool, {
@@ -282,7 +280,7 @@ async function handle(ctx: DataPlaneContext, request: FastifyRequest, reply: Fas
       idempotent: IDEMPOTENT.has(method),
       retries: route.retries,
       timeouts: route.timeouts,
-      signal: abort.signal,
+      signal: abort,
     });
     reply.code(res.statusCode);
     reply.headers(res.headers);
@@ -290,7 +288,7 @@ async function handle(ctx: DataPlaneContext, request: FastifyRequest, reply: Fas
     return reply.send(res.body);
   } catch (err) {
     // The client went away: nothing to answer, and not the upstream's fault.
-    if (abort.signal.aborted) return reply;
+    if (abort.aborted) return reply;
     if (err instanceof GatewayError) {
       if (err.code === 'PCL_BODY_TOO_LARGE' || !reply.sent) return sendError(ctx, reply, err.code, requestId, err.headers);
     }
@@ -303,6 +301,17 @@ async function handle(ctx: DataPlaneContext, request: FastifyRequest, reply: Fas
 }
 
 const NO_CONN = { presented: false, verified: false } as const;
+
+const kAbort = Symbol('portcullis.abort');
+type AbortableResponse = ServerResponse & { [kAbort]?: ClientAbort };
+
+// One shared listener (no closure per request): a response that closes before it finished means the
+// client went away, so the upstream request is cancelled rather than left to run to completion.
+function abortIfUnfinished(this: AbortableResponse): void {
+  const abort = this[kAbort];
+  this[kAbort] = undefined;
+  if (abort !== undefined && !this.writableFinished) abort.abort();
+}
 
 function describe(err: unknown): string {
   return err instanceof Error ? `${err.name}: ${err.message}` : String(err);

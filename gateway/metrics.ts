@@ -102,8 +102,18 @@ export interface PoolObserver {
 }
 
 export function poolObserver(metrics: GatewayMetrics): PoolObserver {
+  // Per-request path: keep the labelled histogram children instead of hashing labels on every call.
+  const durations = new Map<string, ReturnType<Histogram<'pool' | 'outcome'>['labels']>>();
   return {
-    upstreamResponse: (pool, _target, seconds, outcome) => metrics.upstreamDuration.observe({ pool, outcome }, seconds),
+    upstreamResponse: (pool, _target, seconds, outcome) => {
+      const key = `${pool}\u0000${outcome}`;
+      let child = durations.get(key);
+      if (child === undefined) {
+        child = metrics.upstreamDuration.labels({ pool, outcome });
+        durations.set(key, child);
+      }
+      child.observe(seconds);
+    },
     targetHealth: (pool, target, healthy) => metrics.upstreamHealthy.set({ pool, target }, healthy ? 1 : 0),
     circuit: (pool, state) => metrics.setCircuit(pool, state),
   };

@@ -2,6 +2,7 @@
 // rate limits, hot reload of good and bad config through the real `portcullis gateway` process, and
 // graceful shutdown that lets in-flight requests finish.
 import http from 'node:http';
+import tls from 'node:tls';
 import { writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -215,11 +216,16 @@ describe('the gateway process: hot reload and graceful shutdown', () => {
   let up: EchoUpstream;
   let slow: http.Server;
   let slowUrl: string;
+  /** Requests the slow upstream saw cut off before it answered. */
+  let cutOff = 0;
 
   beforeAll(async () => {
     up = await startEchoUpstream('r');
     slow = http.createServer((req, res) => {
       if (req.url === '/healthz') return res.end('ok');
+      res.on('close', () => {
+        if (!res.writableFinished) cutOff++;
+      });
       setTimeout(() => res.end('slow done'), 1500);
     });
     await new Promise<void>((r) => slow.listen(0, '127.0.0.1', () => r()));
@@ -263,6 +269,24 @@ describe('the gateway process: hot reload and graceful shutdown', () => {
       await gw.exited;
     }
   }, 40_000);
+
+  it('cancels the upstream request when the client goes away', async () => {
+    const [port, adminPort] = [await freePort(), await freePort()];
+    const path = join(t.root, 'abort.yaml');
+    await writeFile(path, configYaml({ port, adminPort, targets: [slowUrl] }));
+    const gw = await startGateway(await loadConfig(path), { logger: pino({ level: 'silent' }) });
+    try {
+      const before = cutOff;
+      const socket = tls.connect({ port, host: '127.0.0.1', ca: pems.ca, servername: 'localhost' });
+      await new Promise((r) => socket.once('secureConnect', r));
+      socket.write('GET /svc/slow HTTP/1.1\r\nHost: localhost\r\n\r\n');
+      await new Promise((r) => setTimeout(r, 300));
+      socket.destroy();
+      await eventually(() => cutOff > before, 3000);
+    } finally {
+      await gw.close();
+    }
+  });
 
   it('drains in-flight requests on SIGTERM, then exits 0', async () => {
     const [port, adminPort] = [await freePort(), await freePort()];

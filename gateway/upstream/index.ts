@@ -64,3 +64,4 @@ export function connectTimeoutsFromRoutes(routes: readonly RouteConfig[]): Recor
   }
   return out;
 }
+export { ClientAbort, type AbortLike } from './abort.js';

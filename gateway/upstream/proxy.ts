@@ -8,6 +8,7 @@ import { stripFixedHopByHop, stripHopByHop, type HeaderMap } from './hop-by-hop.
 import type { UpstreamPool } from './pool.js';
 import { relayBody, sourceFailed } from './request-body.js';
 import type { Target } from './target.js';
+import type { ClientAbort } from './abort.js';
 
 /** Methods whose repetition has the same effect as one request (RFC 9110 §9.2.2). */
 export const IDEMPOTENT_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
@@ -35,7 +36,7 @@ export interface ForwardRequest {
   retries: number;
   timeouts: ForwardTimeouts;
   /** Abort when the client goes away; the upstream request is aborted with it. */
-  signal?: AbortSignal;
+  signal?: AbortSignal | ClientAbort;
 }
 
 export interface ForwardResponse {
@@ -86,7 +87,8 @@ export async function forward(pool: UpstreamPool, req: ForwardRequest): Promise<
     path: req.path,
     headers,
     body,
-    signal: signal ?? null,
+    // undici takes an AbortSignal or any emitter of 'abort' (ClientAbort is the latter).
+    signal: (signal ?? null) as Dispatcher.RequestOptions['signal'],
     headersTimeout: req.timeouts.headersMs,
     bodyTimeout: req.timeouts.bodyMs,
   };
