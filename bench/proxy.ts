@@ -441,7 +441,6 @@ export async function benchProxy(): Promise<void> {
           } catch (err) {
             const msg = (err as Error).message;
             const peerError = /PEER_ERROR (.*)/.exec(msg)?.[1] ?? msg.split('\n')[0] ?? msg;
-            if (/exited with code 3\b/.test(msg)) throw new SkipError(`gateway not built yet (${peerError})`);
             throw new Error(`gateway did not start (${peerError})`);
           }
         },

@@ -26,7 +26,7 @@ import { checkRateLimit } from './ratelimit.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { Runtime } from './runtime.js';
 import type { TokenBucketStore } from '../store/index.js';
-import type { TrustDomainAuthority } from '../pki/index.js';
+import type { PeerIdentity, TrustDomainAuthority } from '../pki/index.js';
 
 /** What the data plane needs from the gateway that owns it; read on every request. */
 export interface DataPlaneContext {
@@ -249,13 +249,7 @@ async function handle(ctx: DataPlaneContext, request: FastifyRequest, reply: Fas
   const pool = rt.pools.get(route.pool);
   if (pool === undefined) return sendError(ctx, reply, 'PCL_UPSTREAM_UNAVAILABLE', requestId);
 
-  const identityHeaders =
-    cert.peer === undefined
-      ? undefined
-      : {
-          'x-forwarded-client-cert': xfccValue({ hash: cert.peer.fingerprint256, subject: cert.peer.subject, ...(cert.peer.uri !== undefined ? { uri: cert.peer.uri } : {}) }),
-          'client-cert': clientCertHeader(cert.peer.raw),
-        };
+  const identityHeaders = cert.peer === undefined ? undefined : identityHeadersFor(cert.peer);
   const headers = buildUpstreamHeaders(raw.headers, {
     clientIp: client.clientIp,
     peerIp,
@@ -301,6 +295,22 @@ async function handle(ctx: DataPlaneContext, request: FastifyRequest, reply: Fas
 }
 
 const NO_CONN = { presented: false, verified: false } as const;
+
+// The identity headers depend only on the certificate, so they are built once per connection's peer
+// (base64 of the DER for Client-Cert is the costly part) and reused for every request on it.
+const identityHeaderCache = new WeakMap<PeerIdentity, Readonly<Record<string, string>>>();
+
+function identityHeadersFor(peer: PeerIdentity): Readonly<Record<string, string>> {
+  let headers = identityHeaderCache.get(peer);
+  if (headers === undefined) {
+    headers = {
+      'x-forwarded-client-cert': xfccValue({ hash: peer.fingerprint256, subject: peer.subject, ...(peer.uri !== undefined ? { uri: peer.uri } : {}) }),
+      'client-cert': clientCertHeader(peer.raw),
+    };
+    identityHeaderCache.set(peer, headers);
+  }
+  return headers;
+}
 
 const kAbort = Symbol('portcullis.abort');
 type AbortableResponse = ServerResponse & { [kAbort]?: ClientAbort };
