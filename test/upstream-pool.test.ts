@@ -7,7 +7,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { PoolConfig } from '../gateway/config/types.js';
 import { GATEWAY_ERRORS, GatewayError } from '../gateway/errors.js';
 import type { CircuitState, PoolObserver } from '../gateway/metrics.js';
-import { UpstreamPool, forward, type ForwardRequest, type ForwardResponse } from '../gateway/upstream/index.js';
+import { UpstreamPool, forward, type ForwardRequest } from '../gateway/upstream/index.js';
+import { bodyText, forwardRequest } from './helpers/forward.js';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -96,23 +97,10 @@ function makePool(cfg: PoolConfig, observer: PoolObserver = recorder()): Upstrea
 }
 
 function request(over: Partial<ForwardRequest> = {}): ForwardRequest {
-  return {
-    method: 'GET',
-    path: '/',
-    headers: {},
-    body: null,
-    idempotent: true,
-    retries: 2,
-    timeouts: { connectMs: 500, headersMs: 2000, bodyMs: 2000 },
-    ...over,
-  };
+  return forwardRequest({ retries: 2, connectMs: 500, headersMs: 2000, bodyMs: 2000 }, over);
 }
 
-async function text(res: ForwardResponse): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const c of res.body) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString();
-}
+const text = bodyText;
 
 async function rejection(p: Promise<unknown>): Promise<GatewayError> {
   const err = await p.then(

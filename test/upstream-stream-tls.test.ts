@@ -15,7 +15,8 @@ import { runInNewContext } from 'node:vm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { PoolConfig, UpstreamTlsConfig } from '../gateway/config/types.js';
 import { GATEWAY_ERRORS, GatewayError } from '../gateway/errors.js';
-import { UpstreamPool, forward, type ForwardRequest, type ForwardResponse } from '../gateway/upstream/index.js';
+import { UpstreamPool, forward, type ForwardRequest } from '../gateway/upstream/index.js';
+import { bodyText, forwardRequest } from './helpers/forward.js';
 
 const quiet = { upstreamResponse() {}, targetHealth() {}, circuit() {} };
 const cleanups: (() => Promise<void>)[] = [];
@@ -53,23 +54,10 @@ function pool(url: string, tls?: UpstreamTlsConfig): UpstreamPool {
 }
 
 function request(over: Partial<ForwardRequest> = {}): ForwardRequest {
-  return {
-    method: 'GET',
-    path: '/',
-    headers: {},
-    body: null,
-    idempotent: true,
-    retries: 0,
-    timeouts: { connectMs: 2000, headersMs: 10_000, bodyMs: 10_000 },
-    ...over,
-  };
+  return forwardRequest({ retries: 0, connectMs: 2000, headersMs: 10_000, bodyMs: 10_000 }, over);
 }
 
-async function text(res: ForwardResponse): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const c of res.body) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString();
-}
+const text = bodyText;
 
 describe('streaming', () => {
   const CHUNK = 64 * 1024;
