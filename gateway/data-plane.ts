@@ -21,7 +21,7 @@ import {
   requestIdFrom,
   xfccValue,
 } from './hygiene/index.js';
-import { ClientAbort, forward } from './upstream/index.js';
+import { ClientAbort, IDEMPOTENT_METHODS, forward } from './upstream/index.js';
 import { checkRateLimit } from './ratelimit.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { Runtime } from './runtime.js';
@@ -50,7 +50,6 @@ declare module 'fastify' {
   }
 }
 
-const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
 // Methods a route must name explicitly: CONNECT would turn the gateway into a tunnel and TRACE reflects
 // request headers (cross-site tracing), so "any method" does not include them.
 const EXPLICIT_ONLY_METHODS = new Set(['CONNECT', 'TRACE']);
@@ -271,7 +270,7 @@ async function handle(ctx: DataPlaneContext, request: FastifyRequest, reply: Fas
       path: match.upstreamPath(target.upstreamPath) + target.query,
       headers,
       body,
-      idempotent: IDEMPOTENT.has(method),
+      idempotent: IDEMPOTENT_METHODS.has(method),
       retries: route.retries,
       timeouts: route.timeouts,
       signal: abort,
@@ -283,12 +282,9 @@ async function handle(ctx: DataPlaneContext, request: FastifyRequest, reply: Fas
   } catch (err) {
     // The client went away: nothing to answer, and not the upstream's fault.
     if (abort.aborted) return reply;
-    if (err instanceof GatewayError) {
-      if (err.code === 'PCL_BODY_TOO_LARGE' || !reply.sent) return sendError(ctx, reply, err.code, requestId, err.headers);
-    }
-    if (body !== null && (body as { bodyTooLarge?: boolean }).bodyTooLarge === true) {
-      return sendError(ctx, reply, 'PCL_BODY_TOO_LARGE', requestId);
-    }
+    // forward() reports a request body over the limit as PCL_BODY_TOO_LARGE, upstream trouble as
+    // PCL_UPSTREAM_*; anything else is our bug and gets the generic code.
+    if (err instanceof GatewayError) return sendError(ctx, reply, err.code, requestId, err.headers);
     request.log.warn({ reqId: requestId, route: route.name, err: describe(err) }, 'proxy failed');
     return sendError(ctx, reply, 'PCL_INTERNAL', requestId);
   }
@@ -346,14 +342,12 @@ function requestBody(raw: IncomingMessage, route: RouteConfig): Readable | null 
 
 class BodyLimit extends Transform {
   private seen = 0;
-  bodyTooLarge = false;
   constructor(private readonly limit: number) {
     super();
   }
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null, data?: Buffer) => void): void {
     this.seen += chunk.length;
     if (this.seen > this.limit) {
-      this.bodyTooLarge = true;
       cb(new GatewayError('PCL_BODY_TOO_LARGE'));
       return;
     }
