@@ -2,10 +2,12 @@
 // available bench runs in turn. Benches are dispatched by name so CI and humans can run one at a time
 // (each one occupies the machine for minutes).
 
+import { benchPolicy } from './policy.js';
 import { benchProxy } from './proxy.js';
 
 const BENCHES: Record<string, () => Promise<void>> = {
   proxy: benchProxy,
+  policy: benchPolicy,
 };
 
 function usage(): string {

@@ -4,6 +4,7 @@ import { registerPkiCommands } from './commands/pki.js';
 import { registerConfigCommands } from './commands/config.js';
 import { registerGatewayCommand } from './commands/gateway.js';
 import { registerDevCommand } from './commands/dev.js';
+import { registerPolicyCommands } from './commands/policy.js';
 
 const program = new Command();
 program
@@ -16,5 +17,6 @@ registerDevCommand(program);
 registerGatewayCommand(program);
 registerConfigCommands(program);
 registerPkiCommands(program);
+registerPolicyCommands(program);
 
 await program.parseAsync(process.argv);
