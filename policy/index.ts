@@ -1,9 +1,9 @@
 // The public surface of policy/: a Cedar 4 engine (parse → compile once → evaluate per request).
 // Other modules import only from here. This file is an export list; add exports, not code.
 
-// Errors
-export { EvaluationError, POLICY_ERRORS, PolicyError } from './errors.js';
-export type { EvaluationErrorCode, PolicyErrorCode, PolicyErrorDetail, PolicyErrorSpec } from './errors.js';
+// Errors (engine and loader: one catalogue of codes and statuses)
+export { EvaluationError, formatIssue, formatIssueLocation, loadError, POLICY_ERRORS, PolicyError, PolicyLoadError } from './errors.js';
+export type { EvaluationErrorCode, PolicyErrorCode, PolicyErrorDetail, PolicyErrorSpec, PolicyLoadIssue } from './errors.js';
 
 // Values
 export {
@@ -53,7 +53,8 @@ export {
 export type { EntityData, EntityInput, EntityStore } from './entities.js';
 
 // Parsing and compiling
-export { MAX_POLICY_NESTING, MAX_POLICY_OPERATORS, parsePolicies } from './parse.js';
+export { IF_OPERATOR_WEIGHT, MAX_POLICY_NESTING, MAX_POLICY_OPERATORS } from './lexer.js';
+export { parsePolicies } from './parse.js';
 export type { ParsedPolicy } from './parse.js';
 export { compileExpr, MAX_EXPR_DEPTH } from './eval/compile-expr.js';
 export { compilePolicy } from './eval/policy.js';
@@ -71,3 +72,48 @@ export type { Code, PolicyOutcome, PolicyScope, Request, ScopeConstraint } from 
 // Deciding
 export { authorize, explain, verdict } from './authorize.js';
 export type { AuthorizationResult, Explanation, PolicyEvaluationError, PolicyVerdict } from './authorize.js';
+
+// Loading: policy files, templates, links and schemas → plain data for the compiler, and the helpers
+// of the `portcullis policy` CLI
+export {
+  buildPolicySet,
+  cedarLanguageVersion,
+  checkCase,
+  DEFAULT_MAX_FILE_BYTES,
+  derivedPolicyId,
+  entityRefFromData,
+  formatEntityRef,
+  formatPolicyFile,
+  listPolicyFiles,
+  loadPolicies,
+  MAX_POLICY_FILES,
+  MAX_SCHEMA_DEPTH,
+  parseDataDocument,
+  parseEntityRef,
+  parseTestCases,
+  readInputFile,
+  readPolicySources,
+} from './load/index.js';
+export type {
+  ActionEntity,
+  Annotations,
+  CaseOutcome,
+  ClauseSource,
+  DataDocument,
+  Effect,
+  EntityRef,
+  LoadedPolicy,
+  LoadedPolicySet,
+  LoadedTemplate,
+  LoadPoliciesOptions,
+  PolicyInputs,
+  PolicyTestCase,
+  PolicyTestSuite,
+  SlotId,
+  SourceInput,
+  SourcePosition,
+} from './load/index.js';
+
+// Policy sets (scope-indexed decisions), from ./policy-set.ts. Keep this section last: its owner adds
+// `export { PolicySet, PolicyEngine, ... } from './policy-set.js';` and its types here.
+export { PolicyEngine, PolicySet, type IndexedExplanation, type LoadedPolicies, type PolicySetOptions } from './policy-set.js';

@@ -21,17 +21,17 @@ const LONE_SURROGATE_RE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF
  * Decode UTF-8 bytes strictly (or check a string has no unpaired surrogates).
  *
  * @example
- * decodeText(new Uint8Array([0xff]), 'entities.json') // throws PolicyError PCL_POLICY_ENCODING
+ * decodeText(new Uint8Array([0xff]), 'entities.json') // throws PolicyError PCL_POLICY_NOT_UTF8
  */
 export function decodeText(input: string | Uint8Array, what: string): string {
   if (typeof input === 'string') {
-    if (LONE_SURROGATE_RE.test(input)) throw new PolicyError('PCL_POLICY_ENCODING', `${what} contains an unpaired surrogate`);
+    if (LONE_SURROGATE_RE.test(input)) throw new PolicyError('PCL_POLICY_NOT_UTF8', `${what} contains an unpaired surrogate`);
     return input;
   }
   try {
     return UTF8.decode(input);
   } catch (err) {
-    throw new PolicyError('PCL_POLICY_ENCODING', `${what} is not valid UTF-8`, { cause: err });
+    throw new PolicyError('PCL_POLICY_NOT_UTF8', `${what} is not valid UTF-8`, { cause: err });
   }
 }
 

@@ -1,13 +1,14 @@
 // An indexed, immutable policy set, and the one mutable reference the gateway holds to it.
 //
 // A decision evaluates only the candidates the scope index selects (see index/scope-index.ts for why
-// that can never leave out a policy that applies) and hands them, in policy-set order, to the same
-// `authorize` / `explain` that would decide over every policy. So the index changes how many
+// that can never leave out a policy that applies, and selects exactly the policies whose scope
+// matches) and hands them, in policy-set order, to `authorizeMatched` (the same rule as `authorize`,
+// minus the scope checks the index already made) or to `explain`. So the index changes how many
 // policies are evaluated, never the answer: deny by default, forbid wins, errors reported per policy.
 
 import { createHash } from 'node:crypto';
-import { authorize, explain, type AuthorizationResult, type Explanation } from './authorize.js';
-import type { EntityStore } from './entities.js';
+import { authorizeMatched, explain, type AuthorizationResult, type Explanation } from './authorize.js';
+import { EMPTY_ENTITY_STORE, type EntityData, type EntityStore } from './entities.js';
 import { PolicyError } from './errors.js';
 import { compilePolicy, type CompiledPolicy } from './eval/policy.js';
 import type { Request } from './eval/types.js';
@@ -33,8 +34,9 @@ export interface IndexedExplanation extends Explanation {
   /** Policies in the set, and how many of them were evaluated for this request. */
   readonly total: number;
   readonly evaluated: number;
-  /** The scope dimension whose buckets supplied the candidates. */
+  /** The scope dimension whose buckets supplied the candidates, and how many policies it held. */
   readonly dimension: Dimension;
+  readonly walked: number;
 }
 
 const NO_ANCESTORS: AncestorSet = new Set<string>();
@@ -76,6 +78,7 @@ export class PolicySet {
   private readonly pa: ProbeEntity = { key: '', type: '', ancestors: NO_ANCESTORS };
   private readonly pr: ProbeEntity = { key: '', type: '', ancestors: NO_ANCESTORS };
   private readonly probe = { principal: this.pp, action: this.pa, resource: this.pr };
+  private readonly memo = new RequestEntities();
 
   private constructor(policies: readonly CompiledPolicy[], version: string) {
     const byId = new Map<string, CompiledPolicy>();
@@ -119,24 +122,39 @@ export class PolicySet {
    * allows. Only policies whose scope could match are evaluated.
    */
   isAuthorized(request: Request, entities: EntityStore): AuthorizationResult {
-    return authorize(this.select(request, entities), request, entities);
+    const memo = this.memo;
+    const selected = this.select(request, entities);
+    try {
+      return authorizeMatched(selected, request, memo);
+    } finally {
+      memo.reset();
+    }
   }
 
   /** `isAuthorized` plus a verdict for every evaluated policy and what the index did. */
   explain(request: Request, entities: EntityStore): IndexedExplanation {
     const candidates = [...this.select(request, entities)];
+    let ex: Explanation;
+    try {
+      ex = explain(candidates, request, this.memo);
+    } finally {
+      this.memo.reset();
+    }
     return {
-      ...explain(candidates, request, entities),
+      ...ex,
       version: this.version,
       total: this.policies.length,
       evaluated: candidates.length,
       dimension: this.index.lastDimension,
+      walked: this.index.lastWalked,
     };
   }
 
   /** The policies a request would evaluate, in policy-set order (a fresh array). */
   candidates(request: Request, entities: EntityStore): CompiledPolicy[] {
-    return [...this.select(request, entities)];
+    const out = [...this.select(request, entities)];
+    this.memo.reset();
+    return out;
   }
 
   stats(): { version: string; policies: number; buckets: Record<Dimension, number> } {
@@ -144,10 +162,13 @@ export class PolicySet {
   }
 
   // The returned array is reused by the next call; callers consume it before returning.
+  // Also loads `memo` with the request's three entities; callers that evaluate reset it after.
   private select(request: Request, entities: EntityStore): readonly CompiledPolicy[] {
-    fill(this.pp, request.principal, entities);
-    fill(this.pa, request.action, entities);
-    fill(this.pr, request.resource, entities);
+    const memo = this.memo;
+    memo.load(request, entities);
+    fill(this.pp, request.principal, memo.pd);
+    fill(this.pa, request.action, memo.ad);
+    fill(this.pr, request.resource, memo.rd);
     const n = this.index.select(this.probe);
     const out = this.scratch;
     out.length = n;
@@ -157,11 +178,53 @@ export class PolicySet {
   }
 }
 
-function fill(p: ProbeEntity, uid: EntityUID, entities: EntityStore): void {
+function fill(p: ProbeEntity, uid: EntityUID, data: EntityData | undefined): void {
   p.key = uid.key;
   p.type = uid.type;
   // An entity the store does not know has no ancestors (Cedar: `in` is then plain equality).
-  p.ancestors = entities.get(uid)?.ancestors ?? NO_ANCESTORS;
+  p.ancestors = data?.ancestors ?? NO_ANCESTORS;
+}
+
+/**
+ * The caller's store as one decision sees it: the request's principal, action and resource are
+ * looked up once (the index needs them anyway) and then answered from fields, because compiled
+ * scopes and conditions (`principal.level`, `resource.owner`) ask for them again and again, and at
+ * 10,000 entities each store lookup is a hash probe that misses the CPU caches. Matching is by uid
+ * object identity, so any other uid (even an equal one) goes to the store, which answers the same.
+ * One per PolicySet, reused: decisions are synchronous. `reset` drops the references afterwards so
+ * a set does not keep a finished request's entities alive.
+ */
+class RequestEntities implements EntityStore {
+  private base: EntityStore = EMPTY_ENTITY_STORE;
+  private pu: EntityUID | null = null;
+  private au: EntityUID | null = null;
+  private ru: EntityUID | null = null;
+  pd: EntityData | undefined = undefined;
+  ad: EntityData | undefined = undefined;
+  rd: EntityData | undefined = undefined;
+
+  load(request: Request, base: EntityStore): void {
+    this.base = base;
+    this.pu = request.principal;
+    this.au = request.action;
+    this.ru = request.resource;
+    this.pd = base.get(request.principal);
+    this.ad = base.get(request.action);
+    this.rd = base.get(request.resource);
+  }
+
+  reset(): void {
+    this.base = EMPTY_ENTITY_STORE;
+    this.pu = this.au = this.ru = null;
+    this.pd = this.ad = this.rd = undefined;
+  }
+
+  get(uid: EntityUID): EntityData | undefined {
+    if (uid === this.pu) return this.pd;
+    if (uid === this.ru) return this.rd;
+    if (uid === this.au) return this.ad;
+    return this.base.get(uid);
+  }
 }
 
 /**

@@ -155,7 +155,7 @@ describe('bad entity JSON', () => {
     const deep = `[{"uid": {"type": "A", "id": "a"}, "attrs": {"x": ${'['.repeat(100_000)}${']'.repeat(100_000)}}}]`;
     expect(errorOf(() => load(deep)).code).toBe('PCL_POLICY_JSON_TOO_DEEP');
     const bytes = new Uint8Array([...Buffer.from('[{"uid": {"type": "A", "id": "'), 0xc3, 0x28, ...Buffer.from('"}}]')]);
-    expect(errorOf(() => MemoryEntityStore.fromJson(bytes)).code).toBe('PCL_POLICY_ENCODING');
+    expect(errorOf(() => MemoryEntityStore.fromJson(bytes)).code).toBe('PCL_POLICY_NOT_UTF8');
     expect(MemoryEntityStore.fromJson(Buffer.from('[{"uid": {"type": "A", "id": "é"}}]')).get(uid('A', 'é'))).toBeDefined();
   });
 

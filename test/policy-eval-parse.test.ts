@@ -134,8 +134,8 @@ describe('malformed policy text', () => {
 
   it('rejects bytes that are not UTF-8 and strings with unpaired surrogates', () => {
     const bytes = new Uint8Array([...Buffer.from('permit(principal, action, resource) when { "'), 0xff, 0xfe, ...Buffer.from('" == "" };')]);
-    expect(errorOf(() => parsePolicies(bytes)).code).toBe('PCL_POLICY_ENCODING');
-    expect(errorOf(() => parsePolicies(when('"\uD800" == ""'))).code).toBe('PCL_POLICY_ENCODING');
+    expect(errorOf(() => parsePolicies(bytes)).code).toBe('PCL_POLICY_NOT_UTF8');
+    expect(errorOf(() => parsePolicies(when('"\uD800" == ""'))).code).toBe('PCL_POLICY_NOT_UTF8');
     expect(parsePolicies(Buffer.from(when('"é" == "é"')))).toHaveLength(1);
   });
 

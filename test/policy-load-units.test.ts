@@ -1,10 +1,9 @@
 // The small pure pieces of policy loading, with the malicious and awkward inputs each must survive.
 import { describe, expect, it } from 'vitest';
 import { checkCase, parseTestCases, PolicyLoadError, buildPolicySet, parseEntityRef, formatPolicyFile } from '../policy/load/index.js';
+import { scanStatements, unescapeCedarString } from '../policy/lexer.js';
 import { decodeSource, firstInvalidUtf8 } from '../policy/load/decode.js';
-import { scanStatements } from '../policy/load/scan.js';
 import { SourceText } from '../policy/load/source.js';
-import { unescapeCedarString } from '../policy/load/uid.js';
 
 function thrown(fn: () => unknown): PolicyLoadError {
   try {

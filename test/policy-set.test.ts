@@ -87,10 +87,16 @@ describe('PolicySet', () => {
   });
 
   it('versions: the loader\'s version, an explicit one, or a digest that changes with the policies', () => {
-    const loaded = buildPolicySet({ sources: [{ file: 'a.cedar', content: '@id("a") permit(principal, action, resource);' }] });
+    const loaded = buildPolicySet({
+      sources: [{ file: 'a.cedar', content: '@id("a") forbid(principal, action, resource) when { context.hour > 22 };\n@id("t") permit(principal == ?principal, action, resource in ?resource);' }],
+      links: { file: 'links.json', content: JSON.stringify([{ templateId: 't', newId: 'alice-s1', values: { '?principal': { type: 'User', id: 'alice' }, '?resource': { type: 'Service', id: 's1' } } }]) },
+    });
     const fromLoaded = PolicySet.build(loaded);
     expect(fromLoaded.version).toBe(loaded.version);
-    expect(fromLoaded.get('a')?.effect).toBe('permit');
+    expect(fromLoaded.get('a')?.effect).toBe('forbid');
+    expect(fromLoaded.get('alice-s1')?.templateId).toBe('t');
+    // The link's filled-in slots are what the index files it under: found, and it decides.
+    expect(fromLoaded.explain(toRequest({ ...GET_R1, context: { hour: 9 } }), ENTITIES)).toMatchObject({ decision: 'allow', reasons: ['alice-s1'], evaluated: 2 });
     expect(PolicySet.build(loaded, { version: 'v7' }).version).toBe('v7');
     const d1 = PolicySet.build(compile({ p: 'permit(principal, action, resource);' })).version;
     const d2 = PolicySet.build(compile({ p: 'permit(principal, action, resource);' })).version;
@@ -100,14 +106,20 @@ describe('PolicySet', () => {
     expect(d3).not.toBe(d1);
   });
 
-  it('at 10,000 policies a decision evaluates at most 10 of them', () => {
+  it('at 10,000 policies a decision walks at most 10 policies and evaluates at most 4', () => {
     const w = gatewayWorkload(10_000, 300);
     const set = PolicySet.build(toCompiledPolicies({ policies: w.policies, templates: [], links: [] }));
     const store = toEntityStore(w.entities);
-    let max = 0;
-    for (const q of w.requests) max = Math.max(max, set.explain(toRequest(q), store).evaluated);
+    let evaluated = 0;
+    let walked = 0;
+    for (const q of w.requests) {
+      const ex = set.explain(toRequest(q), store);
+      evaluated = Math.max(evaluated, ex.evaluated);
+      walked = Math.max(walked, ex.walked);
+    }
     expect(set.size).toBe(10_000);
-    expect(max).toBeLessThanOrEqual(10);
+    expect(walked).toBeLessThanOrEqual(10); // one service's 9 policies + the global forbid
+    expect(evaluated).toBeLessThanOrEqual(4); // those whose role and method match as well
   });
 });
 

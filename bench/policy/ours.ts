@@ -11,6 +11,8 @@ import type { BenchRequest, Workload } from './workload.js';
 export interface OurPeer extends Peer {
   /** Mean number of policies evaluated per decision over `reqs` (the index's selectivity). */
   meanCandidates(reqs: readonly BenchRequest[]): number;
+  /** Mean number of policies the index walked (before intersecting dimensions) per decision. */
+  meanWalked(reqs: readonly BenchRequest[]): number;
 }
 
 export function ourPeer(w: Workload): OurPeer {
@@ -27,5 +29,6 @@ export function ourPeer(w: Workload): OurPeer {
     decide: (q) => set.isAuthorized(req(q), store).decision === 'allow',
     reasons: (q) => [...set.isAuthorized(req(q), store).reasons].sort(),
     meanCandidates: (reqs) => reqs.reduce((n, q) => n + set.explain(req(q), store).evaluated, 0) / Math.max(1, reqs.length),
+    meanWalked: (reqs) => reqs.reduce((n, q) => n + set.explain(req(q), store).walked, 0) / Math.max(1, reqs.length),
   };
 }

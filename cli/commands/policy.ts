@@ -6,39 +6,35 @@ import { realpath, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import {
+  checkCase,
   compilePolicy,
+  DEFAULT_MAX_FILE_BYTES,
   EMPTY_ENTITY_STORE,
   EntityUID,
-  makeRequest,
-  MemoryEntityStore,
-  parseJson,
-  PolicyError,
-  recordFromJson,
-  type CompiledPolicy,
-  type EntityStore,
-  type Request,
-} from '../../policy/index.js';
-// Not yet exported by policy/index.ts (see the report); the gateway decides through PolicySet, so the
-// CLI does too: the scope index is part of what `policy test` tests.
-import { PolicySet } from '../../policy/policy-set.js';
-import {
-  checkCase,
-  DEFAULT_MAX_FILE_BYTES,
   formatIssue,
   formatIssueLocation,
   formatPolicyFile,
   listPolicyFiles,
   loadError,
   loadPolicies,
+  makeRequest,
+  MemoryEntityStore,
   parseEntityRef,
+  parseJson,
   parseTestCases,
+  PolicyError,
   PolicyLoadError,
+  PolicySet,
   readInputFile,
+  recordFromJson,
+  type CompiledPolicy,
   type EntityRef,
+  type EntityStore,
   type LoadedPolicy,
   type LoadedPolicySet,
   type PolicyLoadIssue,
-} from '../../policy/load/index.js';
+  type Request,
+} from '../../policy/index.js';
 
 /** An evaluator-side error (entities, context, compiling) placed at the file or option it came from. */
 class PlacedError extends Error {

@@ -58,6 +58,11 @@ export interface CompiledPolicy {
    * unless it errors.
    */
   evaluate(request: Request, entities: EntityStore): PolicyOutcome;
+  /**
+   * `evaluate` for a policy whose scope is already known to match the request (a PolicySet's scope
+   * index selects exactly those): only the conditions run. Never `*_MISMATCH`.
+   */
+  evaluateConditions(request: Request, entities: EntityStore): PolicyOutcome;
 }
 
 type ScopeCheck = ((uid: EntityUID, entities: EntityStore) => boolean) | null;
@@ -90,6 +95,10 @@ class Compiled implements CompiledPolicy {
     if (this.principalCheck !== null && !this.principalCheck(request.principal, entities)) return PRINCIPAL_MISMATCH;
     if (this.actionCheck !== null && !this.actionCheck(request.action, entities)) return ACTION_MISMATCH;
     if (this.resourceCheck !== null && !this.resourceCheck(request.resource, entities)) return RESOURCE_MISMATCH;
+    return this.evaluateConditions(request, entities);
+  }
+
+  evaluateConditions(request: Request, entities: EntityStore): PolicyOutcome {
     const clauses = this.clauses;
     try {
       for (let i = 0; i < clauses.length; i++) {

@@ -11,8 +11,9 @@
 //
 // A policy's scope matches exactly when each of its dimensions' buckets was matched, so the walk
 // cannot drop an applicable policy (every dimension holds every policy), and what it keeps is the
-// policies whose scope matches. The evaluator still checks each scope it is handed; the index only
-// decides how few policies it is handed.
+// policies whose scope matches, exactly. PolicySet relies on that: it evaluates only the selected
+// policies' conditions (authorizeMatched), so a change here that over-selects would wrongly apply
+// policies; the Cedar corpus and differential tests guard it.
 
 import { ActionBuckets, BucketLists, EntityBuckets } from './buckets.js';
 import type { EntityKey, EntityScope, PolicyScopes } from './scope.js';

@@ -3,8 +3,8 @@
 // job (it owns the evaluator wiring). The format is documented in docs/policy.md.
 
 import { dirname, resolve } from 'node:path';
+import { PolicyLoadError, type PolicyLoadIssue } from '../errors.js';
 import { isPlainObject, parseDataDocument, type DataDocument, type DocPath } from './document.js';
-import { PolicyLoadError, type PolicyLoadIssue } from './errors.js';
 import { entityRefFromData } from './uid.js';
 import type { EntityRef, SourceInput } from './types.js';
 

@@ -1,52 +1,38 @@
-// The one place policy/load calls cedar-wasm. Every call is screened by the caller (scan.ts limits)
-// and wrapped here, because a cedar-wasm failure comes in two kinds that need opposite handling: a
-// JavaScript-side stack or recursion error (recoverable, the input was too big for it) and a wasm trap
-// (the instance's memory is corrupt, every later call would fail too).
+// The cedar-wasm calls policy/load makes, through ../cedar-wasm.ts (which decides what an engine
+// failure means and replaces the instance). Here such a failure only gets the file it happened in:
+// the loader reports every problem as a PolicyLoadError issue placed in a file.
 
-import * as cedar from '@cedar-policy/cedar-wasm/nodejs';
 import type { DetailedError, FormattingAnswer, PolicyJson, Schema, SchemaJson, TemplateLink, ValidationAnswer } from '@cedar-policy/cedar-wasm/nodejs';
-import { loadError } from './errors.js';
+import { callCedar } from '../cedar-wasm.js';
+import { loadError, PolicyError } from '../errors.js';
 
 export type { DetailedError, PolicyJson, Schema, TemplateLink };
 
-export type ParseAnswer = { ok: true; est: PolicyJson } | { ok: false; errors: DetailedError[] };
-
-let trapped = false;
-
-/** Runs a cedar-wasm call for `file`, turning its failures into PolicyLoadErrors. */
-function engineCall<T>(file: string, call: () => T): T {
-  if (trapped) {
-    throw loadError('PCL_POLICY_ENGINE', file, 'the Cedar engine failed earlier in this process and cannot be used again', 'Restart the process; report the input that made it fail.');
-  }
+/**
+ * Runs `call` (which reaches cedar-wasm) for `file`, turning an engine failure into a PolicyLoadError
+ * with the same code, placed at the file.
+ *
+ * @example
+ * const answer = inFile('a.cedar', () => parseStatement(text, statement));
+ */
+export function inFile<T>(file: string, call: () => T): T {
   try {
     return call();
   } catch (err) {
-    // WebAssembly.RuntimeError: a trap (out-of-bounds memory after a stack overflow, a Rust panic).
-    if (err instanceof Error && err.name === 'RuntimeError') {
-      trapped = true;
-      throw loadError('PCL_POLICY_ENGINE', file, `the Cedar engine failed: ${err.message}`, 'Restart the process; report the input that made it fail.');
-    }
-    // "Maximum call stack size exceeded" (JS glue) or serde's "recursion limit exceeded".
-    const message = err instanceof Error ? err.message : String(err);
-    throw loadError('PCL_POLICY_TOO_COMPLEX', file, `the Cedar engine could not process this input: ${message.split('\n')[0] ?? ''}`, 'Split large policies, lists or schemas into smaller ones.');
+    if (!(err instanceof PolicyError)) throw err;
+    throw loadError(err.code, file, err.details[0]?.message ?? err.message, err.code === 'PCL_POLICY_ENGINE' ? err.hint : 'Split large policies, lists or schemas into smaller ones.');
   }
-}
-
-/** Parses one statement (a static policy, or a template when `template`) to cedar-wasm's JSON form. */
-export function parseStatement(file: string, text: string, template: boolean): ParseAnswer {
-  const answer = engineCall(file, () => (template ? cedar.templateToJson(text) : cedar.policyToJson(text)));
-  return answer.type === 'success' ? { ok: true, est: answer.json } : { ok: false, errors: answer.errors };
 }
 
 /** Schema text (Cedar format) or a parsed JSON schema; errors only. */
 export function checkSchema(file: string, schema: Schema): DetailedError[] {
-  const answer = engineCall(file, () => cedar.checkParseSchema(schema));
+  const answer = inFile(file, () => callCedar((cedar) => cedar.checkParseSchema(schema)));
   return answer.type === 'success' ? [] : answer.errors;
 }
 
 /** The JSON form of a schema (it has already passed `checkSchema`). */
 export function schemaJson(file: string, schema: Schema): SchemaJson<string> | undefined {
-  const answer = engineCall(file, () => cedar.schemaToJson(schema));
+  const answer = inFile(file, () => callCedar((cedar) => cedar.schemaToJson(schema)));
   return answer.type === 'success' ? answer.json : undefined;
 }
 
@@ -58,17 +44,17 @@ export function validateStrict(
   templates: Record<string, string>,
   templateLinks: TemplateLink[],
 ): ValidationAnswer {
-  return engineCall(file, () =>
-    cedar.validate({ schema, validationSettings: { mode: 'strict' }, policies: { staticPolicies, templates, templateLinks } }),
+  return inFile(file, () =>
+    callCedar((cedar) => cedar.validate({ schema, validationSettings: { mode: 'strict' }, policies: { staticPolicies, templates, templateLinks } })),
   );
 }
 
 /** cedar-wasm's formatter (the same as `cedar format`). */
 export function formatCedar(file: string, text: string): FormattingAnswer {
-  return engineCall(file, () => cedar.formatPolicies({ policyText: text }));
+  return inFile(file, () => callCedar((cedar) => cedar.formatPolicies({ policyText: text })));
 }
 
 /** The Cedar language version the engine implements, for `policy validate` output and bug reports. */
 export function cedarLanguageVersion(): string {
-  return cedar.getCedarLangVersion();
+  return callCedar((cedar) => cedar.getCedarLangVersion());
 }

@@ -1,7 +1,7 @@
 // Turning file bytes into text, refusing what must not be guessed at: oversized input and bytes that
 // are not UTF-8 (a policy whose meaning depends on a decoder's replacement characters is not a policy).
 
-import type { PolicyLoadIssue } from './errors.js';
+import type { PolicyLoadIssue } from '../errors.js';
 
 /** Default largest policy, schema, links or cases file accepted, in bytes. */
 export const DEFAULT_MAX_FILE_BYTES = 1024 * 1024;

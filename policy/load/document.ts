@@ -3,8 +3,8 @@
 // JSON is parsed by the YAML parser too: YAML 1.2 reads JSON, and only that parser keeps node ranges.
 
 import { LineCounter, parseDocument, type Document } from 'yaml';
+import type { PolicyErrorCode, PolicyLoadIssue } from '../errors.js';
 import { decodeSource, DEFAULT_MAX_FILE_BYTES } from './decode.js';
-import type { PolicyLoadCode, PolicyLoadIssue } from './errors.js';
 
 export type DocPath = readonly (string | number)[];
 
@@ -15,7 +15,7 @@ export interface DataDocument {
   /** Line and column of the node at `path` (or of its nearest existing ancestor). */
   at(path: DocPath): { line: number; column: number };
   /** An issue at `path`. */
-  issue(code: PolicyLoadCode, path: DocPath, message: string, hint: string, policyId?: string): PolicyLoadIssue;
+  issue(code: PolicyErrorCode, path: DocPath, message: string, hint: string, policyId?: string): PolicyLoadIssue;
 }
 
 type Parsed = { ok: true; doc: DataDocument } | { ok: false; issues: PolicyLoadIssue[] };
@@ -45,7 +45,7 @@ function nodeStart(doc: Document, path: DocPath): number | undefined {
 export function parseDataDocument(
   file: string,
   content: Uint8Array | string,
-  code: PolicyLoadCode,
+  code: PolicyErrorCode,
   options: { maxBytes?: number; bigInts?: boolean } = {},
 ): Parsed {
   const decoded = decodeSource(file, content, options.maxBytes ?? DEFAULT_MAX_FILE_BYTES);

@@ -1,11 +1,11 @@
 // Canonical formatting of policy files (cedar-wasm's formatter, the same as `cedar format`), screened
 // like every other input before it reaches the engine.
 
+import { PolicyLoadError, type PolicyLoadIssue } from '../errors.js';
+import { exceededLimit, scanStatements } from '../lexer.js';
 import { formatCedar } from './cedar.js';
 import { decodeSource, DEFAULT_MAX_FILE_BYTES } from './decode.js';
-import { PolicyLoadError, type PolicyLoadIssue } from './errors.js';
 import { issuesFromCedar, parsePolicyFile, type ParsedStatement } from './parse-file.js';
-import { exceededLimit, scanStatements } from './scan.js';
 import { SourceText } from './source.js';
 import type { SourceInput } from './types.js';
 
@@ -22,14 +22,15 @@ export function formatPolicyFile(input: SourceInput, maxBytes = DEFAULT_MAX_FILE
   if (!decoded.ok) throw new PolicyLoadError([decoded.issue]);
   const source = new SourceText(input.file, decoded.text);
   const issues: PolicyLoadIssue[] = [];
-  for (const statement of scanStatements(decoded.text)) {
+  const statements = scanStatements(decoded.text);
+  for (const statement of statements) {
     const tooComplex = exceededLimit(statement);
     if (tooComplex === undefined) continue;
     issues.push({ code: 'PCL_POLICY_TOO_COMPLEX', file: input.file, ...source.position(tooComplex.at), message: tooComplex.message, hint: 'Split the condition into several `when` clauses or policies.' });
   }
   if (issues.length > 0) throw new PolicyLoadError(issues);
   // Comments only: nothing to format, and the formatter would drop them.
-  if (scanStatements(decoded.text).length === 0) return decoded.text;
+  if (statements.length === 0) return decoded.text;
   const answer = formatCedar(input.file, decoded.text);
   if (answer.type === 'failure') {
     throw new PolicyLoadError(issuesFromCedar('PCL_POLICY_PARSE', answer.errors, source, 0, undefined, 'Fix the syntax first; only valid Cedar can be formatted.'));

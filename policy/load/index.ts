@@ -1,26 +1,19 @@
 // Public surface of policy/load: reading Cedar policy files, templates, links and schemas into plain
-// data for the compiler, and the helpers the `portcullis policy` CLI needs.
+// data for the compiler, and the helpers the `portcullis policy` CLI needs. policy/index.ts re-exports
+// all of it; code outside policy/ imports from there.
 
 export { buildPolicySet, loadPolicies, type LoadPoliciesOptions, type PolicyInputs } from './load.js';
 export { formatPolicyFile } from './format.js';
 export { checkCase, parseTestCases, type CaseOutcome, type PolicyTestCase, type PolicyTestSuite } from './cases.js';
 export { listPolicyFiles, readInputFile, readPolicySources, MAX_POLICY_FILES } from './read.js';
 export { DEFAULT_MAX_FILE_BYTES } from './decode.js';
-export { STATEMENT_LIMITS } from './scan.js';
 export { MAX_SCHEMA_DEPTH } from './schema.js';
 export { derivedPolicyId } from './parse-file.js';
-export { entityRefFromData, formatEntityRef, isEntityTypeName, parseEntityRef } from './uid.js';
+export { entityRefFromData, formatEntityRef, parseEntityRef } from './uid.js';
 export { parseDataDocument, type DataDocument } from './document.js';
 export { cedarLanguageVersion } from './cedar.js';
-export {
-  formatIssue,
-  formatIssueLocation,
-  loadError,
-  POLICY_LOAD_CODES,
-  PolicyLoadError,
-  type PolicyLoadCode,
-  type PolicyLoadIssue,
-} from './errors.js';
+// The loader's error class lives with every other policy/ error; re-exported for the loader's users.
+export { formatIssue, formatIssueLocation, loadError, PolicyLoadError, type PolicyLoadIssue } from '../errors.js';
 export type {
   ActionEntity,
   Annotations,

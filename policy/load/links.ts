@@ -3,8 +3,8 @@
 // anything is linked, and every problem is reported at the entry's line.
 
 import type { EntityUidJson, PolicyJson, PrincipalConstraint, ResourceConstraint, TemplateLink } from '@cedar-policy/cedar-wasm/nodejs';
+import { formatIssueLocation, type PolicyLoadIssue } from '../errors.js';
 import { isPlainObject, parseDataDocument, type DataDocument } from './document.js';
-import { formatIssueLocation, type PolicyLoadIssue } from './errors.js';
 import { entityRefFromData } from './uid.js';
 import type { EntityRef, LoadedPolicy, LoadedTemplate, SlotId, SourceInput, SourcePosition } from './types.js';
 

@@ -3,8 +3,8 @@
 // repeat the earlier problems in other words.
 
 import { createHash } from 'node:crypto';
+import { formatIssueLocation, PolicyLoadError, type PolicyLoadIssue } from '../errors.js';
 import { DEFAULT_MAX_FILE_BYTES } from './decode.js';
-import { formatIssueLocation, PolicyLoadError, type PolicyLoadIssue } from './errors.js';
 import { linkedPolicy, parseLinks, type ParsedLink } from './links.js';
 import { parsePolicyFile, type ParsedStatement } from './parse-file.js';
 import { MAX_POLICY_FILES, readInputFile, readPolicySources } from './read.js';

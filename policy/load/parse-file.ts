@@ -1,13 +1,13 @@
-// One policy file: decoded, split into statements, each statement screened and parsed on its own so
-// that cedar-wasm's byte offsets (relative to the text it was given) map back to a line and column in
-// the file, and each problem can name the policy it is in.
+// One policy file: decoded, split into statements (../lexer.ts), each statement screened and parsed
+// once by ../parse.ts's parseStatement (exact integers included), on its own so that cedar-wasm's
+// byte offsets (relative to the text it was given) map back to a line and column in the file, and
+// each problem can name the policy it is in.
 
-import { PolicyError } from '../errors.js';
-import { parsePolicies } from '../parse.js';
-import { parseStatement, type DetailedError, type PolicyJson } from './cedar.js';
+import type { PolicyLoadIssue } from '../errors.js';
+import { scanStatements, type Statement } from '../lexer.js';
+import { parseStatement } from '../parse.js';
+import { inFile, type DetailedError, type PolicyJson } from './cedar.js';
 import { decodeSource } from './decode.js';
-import type { PolicyLoadIssue } from './errors.js';
-import { exceededLimit, scanStatements, type Statement } from './scan.js';
 import { SourceText } from './source.js';
 import type { Annotations, ClauseSource, Effect, SlotId, SourceInput, SourcePosition } from './types.js';
 
@@ -79,28 +79,18 @@ function slotsOf(est: PolicyJson): SlotId[] {
   return slots;
 }
 
-/** True when the EST holds a number a double cannot hold exactly: cedar-wasm rounded a literal. */
-function hasInexactNumber(node: unknown, depth = 0): boolean {
-  if (typeof node === 'number') return !Number.isSafeInteger(node);
-  if (typeof node !== 'object' || node === null || depth > 10_000) return false;
-  for (const child of Array.isArray(node) ? node : Object.values(node)) if (hasInexactNumber(child, depth + 1)) return true;
-  return false;
-}
-
 function parseOne(input: { name: string; source: SourceText }, statement: Statement, index: number, issues: PolicyLoadIssue[]): ParsedStatement | undefined {
   const { source } = input;
   const fallbackId = statement.annotatedId ?? derivedPolicyId(input.name, index);
   const issue = (at: number, message: string, hint: string, code: PolicyLoadIssue['code'] = 'PCL_POLICY_PARSE'): void => {
     issues.push({ code, file: source.file, ...source.position(at), policyId: fallbackId, message, hint });
   };
-  const tooComplex = exceededLimit(statement);
-  if (tooComplex !== undefined) {
-    issue(tooComplex.at, tooComplex.message, 'Split the condition into several `when` clauses or policies, or move long lists into entity attributes.', 'PCL_POLICY_TOO_COMPLEX');
+  const parsed = inFile(source.file, () => parseStatement(source.text, statement));
+  if (parsed.kind === 'too-complex') {
+    issue(parsed.at, parsed.message, 'Split the condition into several `when` clauses or policies, or move long lists into entity attributes.', 'PCL_POLICY_TOO_COMPLEX');
     return undefined;
   }
-  const text = source.text.slice(statement.start, statement.end);
-  const parsed = parseStatement(source.file, text, statement.hasSlot);
-  if (!parsed.ok) {
+  if (parsed.kind === 'invalid') {
     issues.push(...issuesFromCedar('PCL_POLICY_PARSE', parsed.errors, source, statement.start, fallbackId, 'Check the Cedar syntax at this point (see docs/policy.md).'));
     return undefined;
   }
@@ -122,7 +112,7 @@ function parseOne(input: { name: string; source: SourceText }, statement: Statem
     position: { file: source.file, ...source.position(statement.start) },
     clauses: statement.clauses.map((c) => ({ kind: c.kind, text: source.text.slice(c.start, c.end), file: source.file, ...source.position(c.start) })),
     index,
-    text,
+    text: source.text.slice(statement.start, statement.end),
     start: statement.start,
     source,
   };
@@ -145,29 +135,5 @@ export function parsePolicyFile(input: SourceInput, maxBytes: number): ParsedFil
     const parsed = parseOne({ name: input.name ?? input.file, source }, statement, index, issues);
     if (parsed !== undefined) statements.push(parsed);
   });
-  if (issues.length > 0 || !statements.some((s) => hasInexactNumber(s.est))) return { statements, issues };
-  return restoreExactIntegers(source, statements);
-}
-
-/**
- * cedar-wasm hands integer literals to JS as doubles, so 9007199254740993 arrives as ...992; parse.ts
- * puts the exact values back (as bigint). Only files that need it pay for its second parse.
- */
-function restoreExactIntegers(source: SourceText, statements: ParsedStatement[]): ParsedFile {
-  let exact;
-  try {
-    exact = parsePolicies(source.text, { name: source.file });
-  } catch (err) {
-    if (!(err instanceof PolicyError)) throw err;
-    const detail = err.details[0];
-    const where = detail?.line === undefined ? {} : { line: detail.line, ...(detail.column === undefined ? {} : { column: detail.column }) };
-    const code = err.code === 'PCL_POLICY_DUPLICATE_ID' ? 'PCL_POLICY_DUPLICATE_ID' : 'PCL_POLICY_PARSE';
-    return { statements: [], issues: [{ code, file: source.file, ...where, message: detail?.message ?? err.message, hint: err.hint }] };
-  }
-  // Both split at the same `;`s; if they ever disagree, refuse rather than pair the wrong policies.
-  const paired = exact.length === statements.length && statements.every((s) => exact[s.index]?.est.effect === s.effect);
-  if (!paired) {
-    return { statements: [], issues: [{ code: 'PCL_POLICY_PARSE', file: source.file, message: 'could not restore the exact values of integer literals beyond ±2^53', hint: 'Use smaller integers in this file, and report the file as a bug.' }] };
-  }
-  return { statements: statements.map((s) => ({ ...s, est: exact[s.index]?.est ?? s.est })), issues: [] };
+  return { statements, issues };
 }

@@ -3,8 +3,8 @@
 
 import { open, readdir, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
+import { loadError, PolicyLoadError, type PolicyLoadIssue } from '../errors.js';
 import { tooLargeIssue } from './decode.js';
-import { loadError, PolicyLoadError, type PolicyLoadIssue } from './errors.js';
 import type { SourceInput } from './types.js';
 
 /** Most `*.cedar` files a directory may hold, and deepest subdirectory nesting walked. */

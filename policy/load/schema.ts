@@ -1,10 +1,10 @@
 // The optional Cedar schema: `.cedarschema` text or the JSON form. Read, screened for nesting (the
 // schema parser recurses on the same fixed wasm stack as the policy parser) and checked by cedar-wasm.
 
+import type { PolicyLoadIssue } from '../errors.js';
 import { checkSchema, schemaJson, type Schema } from './cedar.js';
 import { decodeSource } from './decode.js';
 import { parseDataDocument } from './document.js';
-import type { PolicyLoadIssue } from './errors.js';
 import { issuesFromCedar } from './parse-file.js';
 import { SourceText } from './source.js';
 import type { ActionEntity, EntityRef, SourceInput } from './types.js';

@@ -2,7 +2,7 @@
 // to cedar-wasm instances or files; it can be cached, serialized, or built by hand in tests.
 
 import type { PolicyJson } from '@cedar-policy/cedar-wasm/nodejs';
-import type { PolicyLoadIssue } from './errors.js';
+import type { PolicyLoadIssue } from '../errors.js';
 
 export type Effect = 'permit' | 'forbid';
 export type SlotId = '?principal' | '?resource';
@@ -37,7 +37,7 @@ export interface LoadedPolicy {
   readonly effect: Effect;
   /**
    * cedar-wasm's JSON form (EST); for a template-linked policy, with the slots filled in. Integer
-   * literals beyond ±(2^53 - 1) are bigint, exact (restored by policy/parse.ts).
+   * literals beyond ±(2^53 - 1) are bigint, exact (restored as policy/parse.ts parses them).
    */
   readonly est: PolicyJson;
   readonly annotations: Annotations;

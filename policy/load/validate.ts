@@ -2,8 +2,8 @@
 // id, so every error it reports names the policy and carries offsets into that text, which we place
 // back in the file. Errors in a linked policy are reported at the link, with the template named.
 
+import { formatIssueLocation, type PolicyLoadIssue } from '../errors.js';
 import { validateStrict, type Schema } from './cedar.js';
-import { formatIssueLocation, type PolicyLoadIssue } from './errors.js';
 import { cedarTemplateLink, type ParsedLink } from './links.js';
 import { issuesFromCedar, type ParsedStatement } from './parse-file.js';
 import { SourceText } from './source.js';
