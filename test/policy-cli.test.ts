@@ -1,45 +1,20 @@
 // The `portcullis policy` commands, run as real child processes the way an operator runs them, on the
 // gateway-shaped example in test/fixtures/policy/gateway (the one docs/policy.md shows).
-import { spawn } from 'node:child_process';
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { commandFamily, type FamilyRun } from './helpers/cli.js';
 
-const require = createRequire(import.meta.url);
-const commandsModule = pathToFileURL(fileURLToPath(new URL('../cli/commands/policy.ts', import.meta.url))).href;
 const FIXTURE = fileURLToPath(new URL('./fixtures/policy/gateway', import.meta.url));
-// The program main.ts would build, minus the other command families, so this suite tests only ours.
-const program = `
-const { Command } = await import(${JSON.stringify(pathToFileURL(require.resolve('commander')).href)});
-const { registerPolicyCommands } = await import(${JSON.stringify(commandsModule)});
-const program = new Command('portcullis');
-registerPolicyCommands(program);
-await program.parseAsync(process.argv.slice(1), { from: 'user' });
-`;
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+type Run = FamilyRun;
 
 let root: string;
 let gw: string;
 
-function portcullis(...args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', pathToFileURL(require.resolve('tsx')).href, '--input-type=module', '-e', program, '--', ...args], { cwd: root });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const portcullis = commandFamily('policy.ts', 'registerPolicyCommands', () => root);
 
 function expectError(run: Run, code: string): void {
   expect(run.code).toBe(1);

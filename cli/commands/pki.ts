@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { access, rename, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
+import { guarded, out } from '../report.js';
 import {
   PkiError,
   initPki,
@@ -22,30 +23,6 @@ interface DirOpts {
   dir: string;
 }
 
-/** Prints `error <CODE>: <message>` and sets a failing exit code; never exits, so callers can clean up. */
-function reportError(err: unknown): void {
-  if (err instanceof PkiError) {
-    process.stderr.write(`error ${err.code}: ${err.message}\n`);
-  } else {
-    const message = err instanceof Error ? err.message : String(err);
-    process.stderr.write(`error PCL_CLI_UNEXPECTED: ${message.split('\n')[0] ?? ''}\n`);
-  }
-  process.exitCode = 1;
-}
-
-function guarded<A extends unknown[]>(fn: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
-  return async (...args: A) => {
-    try {
-      await fn(...args);
-    } catch (err) {
-      reportError(err);
-    }
-  };
-}
-
-function out(line: string): void {
-  process.stdout.write(`${line}\n`);
-}
 
 /** "a,b" and repeated flags both accumulate; empty items are kept so validation can refuse them. */
 function collectList(value: string, previous: string[] = []): string[] {

@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { realpath, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Command } from 'commander';
+import { guarded as guardedAction, out } from '../report.js';
 import {
   checkCase,
   compilePolicy,
@@ -55,32 +56,13 @@ function place<T>(where: string, fn: () => T): T {
   }
 }
 
-/** Prints `error <CODE>: <message>` (and every issue of a load error); never a stack trace. */
-function reportError(err: unknown): void {
-  if (err instanceof PolicyLoadError) {
-    process.stderr.write(`error ${err.code}: ${err.message}\n`);
-    for (const issue of err.issues) process.stderr.write(`${formatIssue(issue)}\n`);
-  } else if (err instanceof PolicyError || err instanceof PlacedError) {
-    process.stderr.write(`error ${err.code}: ${err.message}\n`);
-  } else {
-    const message = err instanceof Error ? err.message : String(err);
-    process.stderr.write(`error PCL_CLI_UNEXPECTED: ${message.split('\n')[0] ?? ''}\n`);
-  }
-  process.exitCode = 1;
+// Every located issue of a load error is printed under the error line.
+function loadIssues(err: unknown): readonly string[] {
+  return err instanceof PolicyLoadError ? err.issues.map(formatIssue) : [];
 }
 
 function guarded<A extends unknown[]>(fn: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
-  return async (...args: A) => {
-    try {
-      await fn(...args);
-    } catch (err) {
-      reportError(err);
-    }
-  };
-}
-
-function out(line: string): void {
-  process.stdout.write(`${line}\n`);
+  return guardedAction(fn, loadIssues);
 }
 
 function warn(issues: readonly PolicyLoadIssue[]): void {

@@ -1,6 +1,7 @@
 // Runs the real `portcullis` command (bin/portcullis.js) as a child process, the way operators do.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 export const BIN = fileURLToPath(new URL('../../bin/portcullis.js', import.meta.url));
 
@@ -91,4 +92,37 @@ export async function eventually<T>(fn: () => Promise<T> | T, timeoutMs = 5000, 
     if (Date.now() > deadline) throw new Error(`condition not met in ${timeoutMs} ms (last: ${last instanceof Error ? last.message : String(last)})`);
     await new Promise((r) => setTimeout(r, stepMs));
   }
+}
+
+export interface FamilyRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs one command family (e.g. cli/commands/pki.ts's registerPkiCommands) as a real child process,
+ * in a program with nothing else registered, so a suite tests only its own commands.
+ */
+export function commandFamily(commandsFile: string, registerName: string, cwd: () => string): (...args: string[]) => Promise<FamilyRun> {
+  const require = createRequire(import.meta.url);
+  const commandsModule = pathToFileURL(fileURLToPath(new URL(`../../cli/commands/${commandsFile}`, import.meta.url))).href;
+  const program = `
+const { Command } = await import(${JSON.stringify(pathToFileURL(require.resolve('commander')).href)});
+const { ${registerName} } = await import(${JSON.stringify(commandsModule)});
+const program = new Command('portcullis');
+${registerName}(program);
+await program.parseAsync(process.argv.slice(1), { from: 'user' });
+`;
+  const tsx = pathToFileURL(require.resolve('tsx')).href;
+  return (...args) =>
+    new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, ['--import', tsx, '--input-type=module', '-e', program, '--', ...args], { cwd: cwd() });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+      child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code, stdout, stderr }));
+    });
 }
