@@ -5,6 +5,9 @@
 // core 1 to itself, so the proxy is the thing that saturates. All client->proxy traffic is TLS 1.3,
 // proxy->upstream is plain HTTP/1.1, keep-alive on both sides. Absolute numbers on a noisy 2-core box
 // mean little; the ratios between rows of the same run and the same generator are the result.
+// Every peer is started once and kept running; the run is BENCH_ROUNDS rounds, each measuring every
+// row once (rows interleaved, start position rotated per round), and the table reports per-row
+// medians over the rounds, so a noisy moment hits one sample of each row rather than a whole row.
 // See docs/bench.md.
 
 import { spawnSync } from 'node:child_process';
@@ -41,6 +44,30 @@ const ROWS: RowSpec[] = [
   { id: 'portcullis-mtls-on', name: 'Portcullis, mTLS on', peer: 'portcullis', path: '/mtls/items', mtls: true },
 ];
 
+/** One measurement of one row in one round. */
+export interface RoundResult {
+  round: number;
+  status: 'ok' | 'failed';
+  reason?: string;
+  reqPerSec?: number;
+  p50Ms?: number;
+  p90Ms?: number;
+  p99Ms?: number;
+  requests?: number;
+  seconds?: number;
+  non2xx?: number;
+  errors?: number;
+  proxyCpuPct?: number;
+  reqPerProxyCpuSec?: number;
+  upstreamCpuPct?: number;
+  otherOnProxyCorePct?: number;
+  notes: string[];
+}
+
+/**
+ * A row over all rounds. The numeric fields are MEDIANS over the rounds that succeeded (requests,
+ * seconds, non2xx and errors are totals); `rounds` keeps every round's own values.
+ */
 export interface RowResult {
   id: RowSpec['id'];
   name: string;
@@ -70,6 +97,9 @@ export interface RowResult {
   otherOnProxyCorePct?: number;
   ratioVsFastify?: number;
   ratioVsHaproxy?: number;
+  /** req/s of each round in round order; null where that round failed. */
+  reqPerSecRounds?: Array<number | null>;
+  rounds?: RoundResult[];
   notes: string[];
 }
 
@@ -77,6 +107,7 @@ export interface RowResult {
 class SkipError extends Error {}
 
 interface Settings {
+  rounds: number;
   durationSec: number;
   warmupSec: number;
   connections: number;
@@ -218,24 +249,37 @@ const readText = (file: string): string => readFileSync(file, 'utf8');
 
 const round = (n: number, d = 2): number => Math.round(n * 10 ** d) / 10 ** d;
 
+/** Median of the defined values (mean of the middle two for an even count); undefined if none. */
+function median(values: Array<number | undefined>): number | undefined {
+  const v = values.filter((x): x is number => x !== undefined && Number.isFinite(x)).sort((a, b) => a - b);
+  if (v.length === 0) return undefined;
+  const mid = Math.floor(v.length / 2);
+  return v.length % 2 === 1 ? v[mid] : ((v[mid - 1] ?? 0) + (v[mid] ?? 0)) / 2;
+}
+
 /** Table cells must stay on one line; the full text is in the JSON output. */
 const oneLine = (text: string, max: number): string => {
   const t = text.replace(/\s+/g, ' ').trim();
   return t.length > max ? `${t.slice(0, max - 1)}…` : t;
 };
 
+/** The share of the proxy's core taken by other work above which a round counts as disturbed. */
+// 20%: a share of the proxy's core that clearly moves its numbers, well above background noise.
+const DISTURBED_PCT = 20;
+
 async function measureRow(
   spec: RowSpec,
   generator: Generator,
+  roundNo: number,
   port: number,
   proxyPid: number,
   upstreamPid: number,
   certs: BenchCerts,
   s: Settings,
-): Promise<RowResult> {
+): Promise<RoundResult> {
   const url = `https://127.0.0.1:${port}${spec.path}`;
-  const base: RowResult = { id: spec.id, name: spec.name, generator, status: 'ok', notes: [] };
-  process.stdout.write(`  ${spec.name} via ${generator}: ${s.warmupSec}s warm-up + ${s.durationSec}s ... `);
+  const base: RoundResult = { round: roundNo, status: 'ok', notes: [] };
+  process.stdout.write(`  [round ${roundNo}/${s.rounds}] ${spec.name} via ${generator}: ${s.warmupSec}s warm-up + ${s.durationSec}s ... `);
   try {
     let r: { reqPerSec: number; p50Ms: number; p90Ms: number; p99Ms: number; requests: number; seconds: number; non2xx: number; errors: number };
     let cpu: CpuDelta;
@@ -260,7 +304,7 @@ async function measureRow(
     const pct = (sec: number | undefined): number | undefined => (sec === undefined || r.seconds <= 0 ? undefined : round((sec / r.seconds) * 100, 0));
     const proxySec = cpu.pidSec.get(proxyPid);
     const coreSec = cpu.coreSec.get(PROXY_CPU);
-    const row: RowResult = {
+    const row: RoundResult = {
       ...base,
       reqPerSec: round(r.reqPerSec, 0),
       p50Ms: r.p50Ms,
@@ -278,14 +322,59 @@ async function measureRow(
     };
     if (r.non2xx > 0) row.notes.push(`${r.non2xx} non-2xx responses: this row's numbers are not comparable`);
     if (r.errors > 0) row.notes.push(`${r.errors} socket/request errors`);
-    // 20%: a share of the proxy's core that clearly moves its numbers, well above background noise.
-    if ((row.otherOnProxyCorePct ?? 0) > 20) row.notes.push(`other work took ${row.otherOnProxyCorePct}% of core ${PROXY_CPU} during this row: disturbed, re-run`);
-    process.stdout.write(`${row.reqPerSec} req/s\n`);
+    if ((row.otherOnProxyCorePct ?? 0) > DISTURBED_PCT) row.notes.push(`other work took ${row.otherOnProxyCorePct}% of core ${PROXY_CPU}: disturbed`);
+    process.stdout.write(`${row.reqPerSec} req/s${row.notes.length > 0 ? ' (!)' : ''}\n`);
     return row;
   } catch (err) {
     process.stdout.write('failed\n');
     return { ...base, status: 'failed', reason: (err as Error).message.split('\n')[0] ?? 'unknown error' };
   }
+}
+
+/**
+ * Folds one row's rounds into the reported row: medians of the per-round values over the rounds
+ * that succeeded, totals for counts, every round's notes (prefixed with its round number).
+ */
+function aggregateRow(spec: RowSpec, generator: Generator, rounds: RoundResult[], preNotes: string[]): RowResult {
+  const base: RowResult = { id: spec.id, name: spec.name, generator, status: 'ok', notes: [] };
+  const ok = rounds.filter((r) => r.status === 'ok');
+  const reqPerSecRounds = rounds.map((r) => (r.status === 'ok' ? (r.reqPerSec ?? null) : null));
+  if (ok.length === 0) {
+    const reasons = [...new Set(rounds.map((r) => r.reason ?? 'unknown error'))];
+    return { ...base, status: 'failed', reason: `every round failed: ${reasons.join('; ')}`, reqPerSecRounds, rounds, notes: [...preNotes] };
+  }
+  const med = (pick: (r: RoundResult) => number | undefined, digits: number): number | undefined => {
+    const m = median(ok.map(pick));
+    return m === undefined ? undefined : round(m, digits);
+  };
+  const sum = (pick: (r: RoundResult) => number | undefined): number => ok.reduce((acc, r) => acc + (pick(r) ?? 0), 0);
+  const row: RowResult = {
+    ...base,
+    reqPerSec: med((r) => r.reqPerSec, 0),
+    p50Ms: med((r) => r.p50Ms, 3),
+    p90Ms: med((r) => r.p90Ms, 3),
+    p99Ms: med((r) => r.p99Ms, 3),
+    requests: sum((r) => r.requests),
+    seconds: round(sum((r) => r.seconds), 2),
+    non2xx: sum((r) => r.non2xx),
+    errors: sum((r) => r.errors),
+    proxyCpuPct: med((r) => r.proxyCpuPct, 0),
+    reqPerProxyCpuSec: med((r) => r.reqPerProxyCpuSec, 0),
+    upstreamCpuPct: med((r) => r.upstreamCpuPct, 0),
+    otherOnProxyCorePct: med((r) => r.otherOnProxyCorePct, 0),
+    reqPerSecRounds,
+    rounds,
+    notes: [],
+  };
+  for (const r of rounds) {
+    if (r.status === 'failed') row.notes.push(`round ${r.round} failed (${r.reason ?? 'unknown error'}); medians are over the other rounds`);
+    for (const n of r.notes) row.notes.push(`round ${r.round}: ${n}`);
+  }
+  const disturbed = ok.filter((r) => (r.otherOnProxyCorePct ?? 0) > DISTURBED_PCT).length;
+  // The median shrugs off a minority of disturbed rounds; at half or more it is the disturbance.
+  if (disturbed > 0 && disturbed * 2 >= ok.length) row.notes.push(`${disturbed} of ${ok.length} rounds disturbed: the medians are not trustworthy, re-run`);
+  row.notes.push(...preNotes);
+  return row;
 }
 
 function skippedRows(spec: RowSpec, gens: Generator[], status: 'skipped' | 'failed', reason: string): RowResult[] {
@@ -309,11 +398,11 @@ function addRatios(rows: RowResult[]): void {
 }
 
 function formatTable(rows: RowResult[]): string {
-  const header = ['name', 'generator', 'req/s', 'p50 ms', 'p99 ms', 'ratio vs fastify', 'ratio vs haproxy', 'proxy cpu', 'req/proxy-cpu-s', 'upstream cpu', 'other on core 1'];
+  const header = ['name', 'generator', 'req/s', 'req/s per round', 'p50 ms', 'p99 ms', 'ratio vs fastify', 'ratio vs haproxy', 'proxy cpu', 'req/proxy-cpu-s', 'upstream cpu', 'other on core 1'];
   const fmt = (n: number | undefined, suffix = '', digits?: number): string => (n === undefined ? '-' : `${digits === undefined ? n : n.toFixed(digits)}${suffix}`);
   const body = rows.map((r) =>
     r.status === 'ok'
-      ? [r.name + (r.notes.length > 0 ? ' (!)' : ''), r.generator, fmt(r.reqPerSec), fmt(r.p50Ms, '', 2), fmt(r.p99Ms, '', 2), fmt(r.ratioVsFastify, 'x', 2), fmt(r.ratioVsHaproxy, 'x', 2), fmt(r.proxyCpuPct, '%'), fmt(r.reqPerProxyCpuSec), fmt(r.upstreamCpuPct, '%'), fmt(r.otherOnProxyCorePct, '%')]
+      ? [r.name + (r.notes.length > 0 ? ' (!)' : ''), r.generator, fmt(r.reqPerSec), (r.reqPerSecRounds ?? []).map((v) => (v === null ? 'x' : String(v))).join('/'), fmt(r.p50Ms, '', 2), fmt(r.p99Ms, '', 2), fmt(r.ratioVsFastify, 'x', 2), fmt(r.ratioVsHaproxy, 'x', 2), fmt(r.proxyCpuPct, '%'), fmt(r.reqPerProxyCpuSec), fmt(r.upstreamCpuPct, '%'), fmt(r.otherOnProxyCorePct, '%')]
       : [r.name, r.generator, `${r.status}: ${oneLine(r.reason ?? '', 150)}`],
   );
   const okRows = [header, ...body.filter((b) => b.length === header.length)];
@@ -333,6 +422,8 @@ interface Ratio {
   value?: number;
   /** Cost ratio: req per proxy CPU-second over the same for the peer. */
   perCpuValue?: number;
+  /** Throughput ratio within each round (the two measurements closest in time); null if either failed. */
+  perRound?: Array<number | null>;
   why?: string;
 }
 
@@ -350,7 +441,11 @@ function explicitRatios(rows: RowResult[]): Ratio[] {
         else if (b?.status !== 'ok' || !b.reqPerSec) out.push({ label, generator: g, why: `${peerLabel} row ${b?.status ?? 'missing'}` });
         else {
           const perCpu = a.reqPerProxyCpuSec && b.reqPerProxyCpuSec ? round(a.reqPerProxyCpuSec / b.reqPerProxyCpuSec, 2) : undefined;
-          out.push({ label, generator: g, value: round(a.reqPerSec / b.reqPerSec, 2), ...(perCpu !== undefined ? { perCpuValue: perCpu } : {}) });
+          const perRound = (a.reqPerSecRounds ?? []).map((x, i) => {
+            const y = b.reqPerSecRounds?.[i];
+            return x === null || y === null || y === undefined || y === 0 ? null : round(x / y, 2);
+          });
+          out.push({ label, generator: g, value: round(a.reqPerSec / b.reqPerSec, 2), ...(perCpu !== undefined ? { perCpuValue: perCpu } : {}), perRound });
         }
       }
     }
@@ -360,7 +455,9 @@ function explicitRatios(rows: RowResult[]): Ratio[] {
 
 export async function benchProxy(): Promise<void> {
   const settings: Settings = {
-    durationSec: intFromEnv('BENCH_DURATION', 10, 1),
+    rounds: intFromEnv('BENCH_ROUNDS', 3, 1),
+    // 6 s x 3 rounds: 18 s measured per row in total, and about 3.5 minutes for the whole bench.
+    durationSec: intFromEnv('BENCH_DURATION', 6, 1),
     warmupSec: intFromEnv('BENCH_WARMUP', 2, 0),
     connections: intFromEnv('BENCH_CONNECTIONS', 32, 1),
     pin: canPin(),
@@ -385,7 +482,8 @@ export async function benchProxy(): Promise<void> {
       settings.pin
         ? `pinning: upstream + load generator on core ${UPSTREAM_CPU}, proxy under test on core ${PROXY_CPU} (taskset)`
         : 'pinning: NOT PINNED (taskset missing or fewer than 2 usable cores); numbers are noisier and the proxy competes with the generator',
-      `each row: ${settings.warmupSec}s warm-up + ${settings.durationSec}s measured, ${settings.connections} connections, pipelining 1`,
+      `${settings.rounds} round(s), each measuring every row once (interleaved); the table shows per-row medians over the rounds`,
+      `each row, each round: ${settings.warmupSec}s warm-up + ${settings.durationSec}s measured, ${settings.connections} connections, pipelining 1`,
       `node ${process.version}; ${versionOf('wrk', ['-v'])}; ${haproxySkip ? 'haproxy: n/a' : versionOf('haproxy', ['-v'])}`,
       '',
     ].join('\n'),
@@ -447,37 +545,60 @@ export async function benchProxy(): Promise<void> {
       },
     ];
 
-    for (const { peer, start } of peers) {
-      const specs = ROWS.filter((r) => r.peer === peer);
-      process.stdout.write(`${peer}: starting\n`);
-      let running: RunningPeer;
-      try {
-        running = await start();
-      } catch (err) {
-        const skip = err instanceof SkipError;
-        const reason = (err as Error).message;
-        process.stdout.write(`${peer}: ${skip ? 'skipped' : 'failed'}: ${reason}\n`);
-        for (const spec of specs) rows.push(...skippedRows(spec, generatorsFor(spec), skip ? 'skipped' : 'failed', reason));
-        continue;
-      }
-      try {
+    // Every peer is started once, up front, and stays up for all rounds (they sit on core 1 together,
+    // idle except for the one being measured). Restarting per round would add start-up time and
+    // nothing the warm-up does not already give.
+    const running = new Map<PeerName, RunningPeer>();
+    interface Unit { spec: RowSpec; generator: Generator; peer: RunningPeer; preNotes: string[]; rounds: RoundResult[] }
+    const units: Unit[] = [];
+    try {
+      for (const { peer, start } of peers) {
+        const specs = ROWS.filter((r) => r.peer === peer);
+        process.stdout.write(`${peer}: starting\n`);
+        let p: RunningPeer;
+        try {
+          p = await start();
+        } catch (err) {
+          const skip = err instanceof SkipError;
+          const reason = (err as Error).message;
+          process.stdout.write(`${peer}: ${skip ? 'skipped' : 'failed'}: ${reason}\n`);
+          for (const spec of specs) rows.push(...skippedRows(spec, generatorsFor(spec), skip ? 'skipped' : 'failed', reason));
+          continue;
+        }
+        running.set(peer, p);
+        process.stdout.write(`${peer}: listening on ${p.port} (pid ${p.proc.pid})\n`);
         for (const spec of specs) {
-          const gens = generatorsFor(spec);
-          const pre = await checkRow(spec, running.port, certs);
+          const pre = await checkRow(spec, p.port, certs);
           if (pre.error !== undefined) {
             process.stdout.write(`  ${spec.name}: failed: ${pre.error}\n`);
-            rows.push(...skippedRows(spec, gens, 'failed', pre.error));
+            rows.push(...skippedRows(spec, generatorsFor(spec), 'failed', pre.error));
             continue;
           }
-          for (const g of gens) {
-            const row = await measureRow(spec, g, running.port, running.proc.pid, upstream.proc.pid, certs, settings);
-            row.notes.push(...pre.notes);
-            rows.push(row);
+          for (const g of generatorsFor(spec)) units.push({ spec, generator: g, peer: p, preNotes: pre.notes, rounds: [] });
+        }
+      }
+
+      // Rows interleaved: each round measures every row once, wrk rows then loadgen rows, and the
+      // starting row rotates per round so no row is always first (or always after the same one).
+      for (let r = 0; r < settings.rounds; r++) {
+        process.stdout.write(`round ${r + 1}/${settings.rounds}\n`);
+        for (const g of ['wrk', 'loadgen'] as const) {
+          const these = units.filter((u) => u.generator === g);
+          const shift = these.length > 0 ? r % these.length : 0;
+          for (const u of [...these.slice(shift), ...these.slice(0, shift)]) {
+            if (u.peer.proc.child.exitCode !== null || u.peer.proc.child.signalCode !== null) {
+              const reason = `${u.spec.peer} exited before this round: ${oneLine(u.peer.proc.tail(), 200)}`;
+              process.stdout.write(`  [round ${r + 1}/${settings.rounds}] ${u.spec.name} via ${g}: failed: ${reason}\n`);
+              u.rounds.push({ round: r + 1, status: 'failed', reason, notes: [] });
+              continue;
+            }
+            u.rounds.push(await measureRow(u.spec, g, r + 1, u.peer.port, u.peer.proc.pid, upstream.proc.pid, certs, settings));
           }
         }
-      } finally {
-        await running.proc.stop();
       }
+      for (const u of units) rows.push(aggregateRow(u.spec, u.generator, u.rounds, u.preNotes));
+    } finally {
+      for (const p of running.values()) await p.proc.stop();
     }
     await upstream.proc.stop();
   } finally {
@@ -491,9 +612,13 @@ export async function benchProxy(): Promise<void> {
   const ratios = explicitRatios(rows);
 
   process.stdout.write(`\n${formatTable(rows)}\n\n`);
-  process.stdout.write('ratios (same generator, same run): req/s over req/s, then req per proxy CPU-second over the same\n');
+  process.stdout.write('ratios (same generator, same run, from the medians): req/s over req/s, then req per proxy CPU-second over the same, then req/s ratio within each round\n');
   for (const r of ratios) {
-    const v = r.value !== undefined ? `${r.value.toFixed(2)}x  (per proxy CPU: ${r.perCpuValue !== undefined ? `${r.perCpuValue.toFixed(2)}x` : 'n/a'})` : `n/a (${oneLine(r.why ?? '', 120)})`;
+    const perRound = (r.perRound ?? []).map((x) => (x === null ? 'x' : x.toFixed(2))).join('/');
+    const v =
+      r.value !== undefined
+        ? `${r.value.toFixed(2)}x  (per proxy CPU: ${r.perCpuValue !== undefined ? `${r.perCpuValue.toFixed(2)}x` : 'n/a'}; per round: ${perRound || 'n/a'})`
+        : `n/a (${oneLine(r.why ?? '', 120)})`;
     process.stdout.write(`  ${r.label.padEnd(32)} [${r.generator.padEnd(7)}] ${v}\n`);
   }
   const noted = rows.filter((r) => r.notes.length > 0);
@@ -504,7 +629,8 @@ export async function benchProxy(): Promise<void> {
   process.stdout.write(
     `\ngenerators: wrk = wrk -t1 -c${settings.connections} --latency; loadgen = bench/loadgen.ts (undici Pool, ${settings.connections} connections, presents a client cert only on the mTLS row)\n` +
       'proxy cpu near 100% = the proxy was the bottleneck. Well below = it was waiting, on core 0 (upstream + generator) or, if "other on core 1" is\n' +
-      'high, on other work sharing its core; either way its req/s understates it: compare req/proxy-cpu-s (cost per request; approximate)\n',
+      'high, on other work sharing its core; either way its req/s understates it: compare req/proxy-cpu-s (cost per request; approximate)\n' +
+      `every number is the median over ${settings.rounds} round(s); "req/s per round" lists each round's req/s in order (x = that round failed)\n`,
   );
 
   const outDir = join(REPO_ROOT, 'bench', '.out');
@@ -521,6 +647,7 @@ export async function benchProxy(): Promise<void> {
         haproxy: haproxySkip ? null : versionOf('haproxy', ['-v']),
         pinned: settings.pin,
         cpus: { upstream: UPSTREAM_CPU, proxy: PROXY_CPU, generator: GENERATOR_CPU },
+        rounds: settings.rounds,
         durationSec: settings.durationSec,
         warmupSec: settings.warmupSec,
         connections: settings.connections,

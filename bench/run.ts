@@ -12,7 +12,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
 
 function usage(): string {
   return `usage: npm run bench -- [${Object.keys(BENCHES).join('|')}]   (no name = all)\n` +
-    'env: BENCH_DURATION (s, default 10), BENCH_WARMUP (s, default 2), BENCH_CONNECTIONS (default 32)\n';
+    'env: BENCH_DURATION (s, default 6), BENCH_ROUNDS (default 3), BENCH_WARMUP (s, default 2), BENCH_CONNECTIONS (default 32)\n';
 }
 
 const args = process.argv.slice(2);
