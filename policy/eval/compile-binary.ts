@@ -13,6 +13,19 @@ export function comparison(op: '<' | '<=' | '>' | '>=', [l, r]: [Node, Node]): N
   const a = l.code;
   const b = r.code;
   let code: Code;
+  const lit = r.literal?.value;
+  if (typeof lit === 'number' && !l.constant) {
+    // `x < 3` and the like: the literal cannot error, so capturing it keeps the evaluation order,
+    // and saves a closure call per request.
+    const y = lit;
+    switch (op) {
+      case '<': code = (q, s) => { const x = a(q, s); return typeof x === 'number' ? x < y : ops.less(x, y, false); }; break;
+      case '<=': code = (q, s) => { const x = a(q, s); return typeof x === 'number' ? x <= y : ops.less(x, y, true); }; break;
+      case '>': code = (q, s) => { const x = a(q, s); return typeof x === 'number' ? x > y : ops.less(y, x, false); }; break;
+      case '>=': code = (q, s) => { const x = a(q, s); return typeof x === 'number' ? x >= y : ops.less(y, x, true); }; break;
+    }
+    return fold(code, [l, r]);
+  }
   // `>` and `>=` are `<` and `<=` with the operands swapped once both are evaluated.
   switch (op) {
     case '<':

@@ -8,7 +8,7 @@
 import { valueFromJson } from '../entities/value-json.js';
 import { EvaluationError, PolicyError } from '../errors.js';
 import { EXTENSION_FUNCTIONS } from '../extensions/index.js';
-import { CedarRecord, CedarSet, valueEquals, type EntityUID, type Value } from '../values/index.js';
+import { CedarRecord, CedarSet, intern, valueEquals, type EntityUID, type Value } from '../values/index.js';
 import { arithmetic, comparison, logical, membership, setOrTag } from './compile-binary.js';
 import { constant, fold, type Node } from './fold.js';
 import * as ops from './ops.js';
@@ -100,7 +100,14 @@ function compile(expr: unknown, ctx: ExprContext, path: string, depth: number): 
       const [l, r] = binary();
       const lc = l.code;
       const rc = r.code;
-      const code: Code = op === '==' ? (q, s) => valueEquals(lc(q, s), rc(q, s)) : (q, s) => !valueEquals(lc(q, s), rc(q, s));
+      let code: Code;
+      if (r.literal !== undefined && !l.constant) {
+        // `x == <literal>`: the literal cannot error, so capturing it keeps the evaluation order.
+        const v = r.literal.value;
+        code = op === '==' ? (q, s) => valueEquals(lc(q, s), v) : (q, s) => !valueEquals(lc(q, s), v);
+      } else {
+        code = op === '==' ? (q, s) => valueEquals(lc(q, s), rc(q, s)) : (q, s) => !valueEquals(lc(q, s), rc(q, s));
+      }
       return fold(code, [l, r]);
     }
     case '<':
@@ -130,9 +137,17 @@ function compile(expr: unknown, ctx: ExprContext, path: string, depth: number): 
     }
     case '.': {
       if (!isPlainObject(body) || typeof body.attr !== 'string') throw bad(ctx, at, 'expected {"left", "attr"}');
-      const a = sub(body.left, '.left').code;
-      const attr = body.attr;
-      return { code: (r, s) => ops.getAttr(a(r, s), attr, s), constant: false };
+      const left = sub(body.left, '.left');
+      const a = left.code;
+      // Interned, like the attribute maps' keys, so the per-request Map lookup compares pointers.
+      const attr = intern(body.attr);
+      // `context.x` / `principal.x` read the request directly instead of through the variable's closure.
+      switch (left.variable) {
+        case 'context': return { code: (r, s) => ops.getAttr(r.context, attr, s), constant: false };
+        case 'principal': return { code: (r, s) => ops.getAttr(r.principal, attr, s), constant: false };
+        case 'resource': return { code: (r, s) => ops.getAttr(r.resource, attr, s), constant: false };
+        default: return { code: (r, s) => ops.getAttr(a(r, s), attr, s), constant: false };
+      }
     }
     case 'has':
       return hasAttrs(body, sub, ctx, at);
@@ -189,13 +204,13 @@ function compile(expr: unknown, ctx: ExprContext, path: string, depth: number): 
 function variable(body: unknown, ctx: ExprContext, at: string): Node {
   switch (body) {
     case 'principal':
-      return { code: (r) => r.principal, constant: false };
+      return { code: (r) => r.principal, constant: false, variable: 'principal' };
     case 'action':
-      return { code: (r) => r.action, constant: false };
+      return { code: (r) => r.action, constant: false, variable: 'action' };
     case 'resource':
-      return { code: (r) => r.resource, constant: false };
+      return { code: (r) => r.resource, constant: false, variable: 'resource' };
     case 'context':
-      return { code: (r) => r.context, constant: false };
+      return { code: (r) => r.context, constant: false, variable: 'context' };
     default:
       throw bad(ctx, at, 'expected principal, action, resource or context');
   }
@@ -211,11 +226,11 @@ function hasAttrs(body: unknown, sub: Sub, ctx: ExprContext, at: string): Node {
   }
   const a = sub(body.left, '.left').code;
   if (attrs.length === 1) {
-    const attr = attrs[0] as string;
+    const attr = intern(attrs[0] as string);
     return { code: (q, s) => ops.hasAttr(a(q, s), attr, s), constant: false };
   }
   // `e has a.b.c` is `e has a && e.a has b && e.a.b has c`.
-  const path = attrs.slice();
+  const path = attrs.map(intern);
   return {
     code: (q, s) => {
       let v = a(q, s);

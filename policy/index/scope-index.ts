@@ -15,7 +15,7 @@
 // policies' conditions (authorizeMatched), so a change here that over-selects would wrongly apply
 // policies; the Cedar corpus and differential tests guard it.
 
-import { ActionBuckets, BucketLists, EntityBuckets } from './buckets.js';
+import { ActionBuckets, BucketLists, EntityBuckets, type KeyedBuckets } from './buckets.js';
 import type { EntityKey, EntityScope, PolicyScopes } from './scope.js';
 
 /**
@@ -61,14 +61,45 @@ const STRIDE = 5;
 const F_PRINCIPAL_TYPE = 1; // `principal is T in E`: filed under E, T checked per policy
 const F_RESOURCE_TYPE = 2;
 
-/** Cedar's scope rule for one principal/resource constraint. */
-function scopeMatches(s: EntityScope, p: EntityProbe): boolean {
-  switch (s.kind) {
-    case 'all': return true;
-    case 'eq': return s.key === p.key;
-    case 'in': return s.key === p.key || p.ancestors.has(s.key);
-    case 'is': return s.type === p.type;
-    case 'isIn': return s.type === p.type && (s.key === p.key || p.ancestors.has(s.key));
+const K_ALL = 0;
+const K_EQ = 1;
+const K_IN = 2;
+const K_IS = 3;
+const K_IS_IN = 4;
+
+const KIND_CODE: Record<EntityScope['kind'], number> = { all: K_ALL, eq: K_EQ, in: K_IN, is: K_IS, isIn: K_IS_IN };
+
+/**
+ * One dimension's principal/resource scopes as parallel flat arrays, so a walk checks a policy's
+ * scope without dereferencing its scope objects (each a likely cache miss at 10,000 policies). Keys
+ * and types are interned at build: equal keys of different policies are one string, so the
+ * policies a request walks (mostly one service's) touch a few strings instead of one each.
+ */
+class FlatScopes {
+  readonly kind: Uint8Array;
+  readonly key: string[];
+  readonly type: string[];
+
+  constructor(scopes: readonly EntityScope[], intern: (s: string) => string) {
+    this.kind = new Uint8Array(scopes.length);
+    this.key = new Array<string>(scopes.length);
+    this.type = new Array<string>(scopes.length);
+    scopes.forEach((s, i) => {
+      this.kind[i] = KIND_CODE[s.kind];
+      this.key[i] = s.kind === 'eq' || s.kind === 'in' || s.kind === 'isIn' ? intern(s.key) : '';
+      this.type[i] = s.kind === 'is' || s.kind === 'isIn' ? intern(s.type) : '';
+    });
+  }
+
+  /** Cedar's scope rule for policy i's constraint in this dimension. */
+  matches(i: number, p: EntityProbe): boolean {
+    switch (this.kind[i]) {
+      case K_ALL: return true;
+      case K_EQ: return this.key[i] === p.key;
+      case K_IN: { const k = this.key[i] as string; return k === p.key || p.ancestors.has(k); }
+      case K_IS: return this.type[i] === p.type;
+      default: { const k = this.key[i] as string; return this.type[i] === p.type && (k === p.key || p.ancestors.has(k)); }
+    }
   }
 }
 
@@ -92,7 +123,8 @@ export class ScopeIndex {
   /** How many policies the last `select` walked before intersecting (for stats and tests). */
   lastWalked = 0;
 
-  private readonly scopes: readonly PolicyScopes[];
+  private readonly principalScopes: FlatScopes;
+  private readonly resourceScopes: FlatScopes;
   private readonly principal: EntityBuckets;
   private readonly action: ActionBuckets;
   private readonly resource: EntityBuckets;
@@ -114,7 +146,15 @@ export class ScopeIndex {
     const size = scopes.length;
     const lists = new BucketLists();
     this.size = size;
-    this.scopes = scopes;
+    const interned = new Map<string, string>();
+    const intern = (k: string): string => {
+      const c = interned.get(k);
+      if (c !== undefined) return c;
+      interned.set(k, k);
+      return k;
+    };
+    this.principalScopes = new FlatScopes(scopes.map((s) => s.principal), intern);
+    this.resourceScopes = new FlatScopes(scopes.map((s) => s.resource), intern);
     this.selected = new Int32Array(size);
     this.seen = new Uint32Array(size);
     this.principal = new EntityBuckets(lists);
@@ -136,8 +176,7 @@ export class ScopeIndex {
     this.marks = new Uint32Array(lists.count);
   }
 
-  private push(d: number, b: number | undefined): void {
-    if (b === undefined) return;
+  private push(d: number, b: number): void {
     this.marks[b] = this.epoch;
     const list = this.matched[d] as number[];
     const c = this.counts[d] as number;
@@ -146,12 +185,28 @@ export class ScopeIndex {
     this.totals[d] = (this.totals[d] as number) + (this.start[b + 1] as number) - (this.start[b] as number);
   }
 
-  private pushAncestors(d: number, inMap: Map<EntityKey, number>, anc: AncestorSet): void {
-    if (inMap.size === 0) return;
+  /** The entity's own `==` and `in` buckets (`in` is reflexive in Cedar), then its ancestors' `in` buckets. */
+  private pushKeyed(d: number, x: KeyedBuckets, key: EntityKey, anc: AncestorSet): void {
+    const s = x.slots.get(key);
+    if (s !== undefined) {
+      const eq = x.eq[s] as number;
+      if (eq >= 0) this.push(d, eq);
+      const inb = x.in[s] as number;
+      if (inb >= 0) this.push(d, inb);
+    }
+    if (x.inCount === 0) return;
     if (anc[Symbol.iterator] !== undefined) {
-      for (const a of anc as Iterable<EntityKey>) this.push(d, inMap.get(a));
+      for (const a of anc as Iterable<EntityKey>) {
+        const t = x.slots.get(a);
+        if (t === undefined) continue;
+        const b = x.in[t] as number;
+        if (b >= 0) this.push(d, b);
+      }
     } else {
-      for (const [k, b] of inMap) if (anc.has(k)) this.push(d, b);
+      for (const [k, t] of x.slots) {
+        const b = x.in[t] as number;
+        if (b >= 0 && anc.has(k)) this.push(d, b);
+      }
     }
   }
 
@@ -159,11 +214,9 @@ export class ScopeIndex {
     this.counts[d] = 0;
     this.totals[d] = 0;
     this.push(d, x.all);
-    this.push(d, x.eq.get(p.key));
-    // `in` is reflexive in Cedar: `principal in User::"a"` matches User::"a" itself.
-    this.push(d, x.in.get(p.key));
-    this.pushAncestors(d, x.in, p.ancestors);
-    this.push(d, x.is.get(p.type));
+    this.pushKeyed(d, x.keyed, p.key, p.ancestors);
+    const t = x.is.get(p.type);
+    if (t !== undefined) this.push(d, t);
   }
 
   private gatherAction(p: ActionProbe): void {
@@ -171,9 +224,7 @@ export class ScopeIndex {
     this.counts[1] = 0;
     this.totals[1] = 0;
     this.push(1, x.all);
-    this.push(1, x.eq.get(p.key));
-    this.push(1, x.in.get(p.key));
-    this.pushAncestors(1, x.in, p.ancestors);
+    this.pushKeyed(1, x.keyed, p.key, p.ancestors);
   }
 
   /** Selects the policies whose scope matches the request; returns how many (see `selected`). */
@@ -200,7 +251,7 @@ export class ScopeIndex {
   }
 
   private intersect(d: number, probe: RequestProbe, principalProbed: boolean): number {
-    const { seen, selected, epoch, marks, meta, start, items, actionBuckets, scopes } = this;
+    const { seen, selected, epoch, marks, meta, start, items, actionBuckets, principalScopes, resourceScopes } = this;
     const buckets = this.matched[d] as number[];
     const nb = this.counts[d] as number;
     let n = 0;
@@ -218,11 +269,11 @@ export class ScopeIndex {
         const flags = meta[m + 4] as number;
         if (principalProbed) {
           if (marks[meta[m + 1] as number] !== epoch) continue;
-          if ((flags & F_PRINCIPAL_TYPE) !== 0 && !scopeMatches((scopes[i] as PolicyScopes).principal, probe.principal)) continue;
-        } else if (!scopeMatches((scopes[i] as PolicyScopes).principal, probe.principal)) {
+          if ((flags & F_PRINCIPAL_TYPE) !== 0 && !principalScopes.matches(i, probe.principal)) continue;
+        } else if (!principalScopes.matches(i, probe.principal)) {
           continue;
         }
-        if ((flags & F_RESOURCE_TYPE) !== 0 && !scopeMatches((scopes[i] as PolicyScopes).resource, probe.resource)) continue;
+        if ((flags & F_RESOURCE_TYPE) !== 0 && !resourceScopes.matches(i, probe.resource)) continue;
         selected[n++] = i;
       }
     }
