@@ -25,6 +25,18 @@ export const AUDIT_ERRORS = {
   PCL_AUDIT_CHECKPOINT_UNKNOWN_KEY: { status: 401, message: 'The checkpoint carries no signature from the expected key.', hint: 'Check that the verifier key names the log that wrote this checkpoint.' },
   PCL_AUDIT_CHECKPOINT_BAD_SIGNATURE: { status: 401, message: 'The checkpoint signature does not verify.', hint: 'The checkpoint was altered or signed by another key; do not trust it.' },
   PCL_AUDIT_KEY_INVALID: { status: 400, message: 'The signing or verifier key is not usable.', hint: 'Use an Ed25519 key and a key name without spaces or "+".' },
+
+  // The append-only log.
+  PCL_AUDIT_QUEUE_FULL: { status: 503, message: 'The audit log write queue is full.', hint: 'Refuse the audited request (fail closed) and retry later; the disk is slower than the request rate.' },
+  PCL_AUDIT_DISK: { status: 503, message: 'The audit log cannot be written.', hint: 'Refuse audited requests, fix the disk (space, permissions, I/O errors) and reopen the log; nothing after the last acknowledged record was kept.' },
+  PCL_AUDIT_CLOSED: { status: 503, message: 'The audit log is closed.', hint: 'Open the log again before appending.' },
+  PCL_AUDIT_RECORD_INVALID: { status: 400, message: 'The audit record is empty or too large.', hint: 'Append a non-empty Buffer no larger than maxRecordBytes.' },
+  PCL_AUDIT_CORRUPT: { status: 500, message: 'The audit log on disk is damaged before its last record.', hint: 'Do not truncate it: restore the segment from a replica or backup and compare it with the last signed checkpoint.' },
+
+  // Events. Details name the field and the rule broken, never the value: it may be a sensitive plaintext.
+  PCL_AUDIT_EVENT_INVALID: { status: 400, message: 'The audit event is not valid.', hint: 'Fix the named field; see audit/event/validate.ts for the limits.' },
+  PCL_AUDIT_EVENT_CONFIG_INVALID: { status: 500, message: 'The audit event redaction settings are not usable.', hint: 'Use an HMAC key of at least 32 random bytes and sensitive paths such as "source" or "details.email".' },
+  PCL_AUDIT_RECORD_MALFORMED: { status: 500, message: 'A stored audit record is not a valid canonical event.', hint: 'The record was damaged or altered on disk; verify the log against its last signed checkpoint.' },
 } as const satisfies Record<string, AuditErrorSpec>;
 
 export type AuditErrorCode = keyof typeof AUDIT_ERRORS;

@@ -11,3 +11,14 @@ export { checkpointVerifier, formatCheckpoint, signCheckpoint, verifyCheckpoint 
 export type { Checkpoint } from './checkpoint/checkpoint.js';
 export { ed25519Verify, formatVerifierKey, noteKeyHash, noteVerifier, openNote, parseVerifierKey, signNote } from './checkpoint/note.js';
 export type { NoteSigner, NoteVerifier } from './checkpoint/note.js';
+export { AuditLog } from './log/log.js';
+export type { Appended, AuditLogOptions, AuditLogStats } from './log/log.js';
+export { recoverLog } from './log/recover.js';
+export type { RecordVisitor, RecoveredLog } from './log/recover.js';
+export { createEvent } from './event/create.js';
+export type { CreateEventOptions, EventInput } from './event/create.js';
+export { parseEvent, serializeEvent } from './event/record.js';
+export { HMAC_PREFIX, lookupHmac } from './event/redact.js';
+export type { HmacKey } from './event/redact.js';
+export { ACTOR_TYPES, DECISIONS, EVENT_LIMITS, validateEvent } from './event/validate.js';
+export type { Actor, ActorType, AuditEvent, Decision, JsonObject, JsonValue } from './event/validate.js';
