@@ -33,6 +33,11 @@ export const AUDIT_ERRORS = {
   PCL_AUDIT_RECORD_INVALID: { status: 400, message: 'The audit record is empty or too large.', hint: 'Append a non-empty Buffer no larger than maxRecordBytes.' },
   PCL_AUDIT_CORRUPT: { status: 500, message: 'The audit log on disk is damaged before its last record.', hint: 'Do not truncate it: restore the segment from a replica or backup and compare it with the last signed checkpoint.' },
 
+  // Verifying a log against its signed checkpoints.
+  PCL_AUDIT_TRUNCATED: { status: 500, message: 'The audit log holds fewer records than a signed checkpoint says it had.', hint: 'Records were removed from the end; restore the log from a replica or backup covering the last checkpoint.' },
+  PCL_AUDIT_CHECKPOINT_MISMATCH: { status: 500, message: 'The audit log does not match a checkpoint it signed.', hint: 'The log was rewritten (even with a valid chain) or the checkpoint belongs to another log; restore the log from a replica or backup.' },
+  PCL_AUDIT_CHECKPOINT_INCONSISTENT: { status: 500, message: 'A newer checkpoint does not extend an older one.', hint: 'The log history was forked or rolled back; compare both checkpoints with those held by witnesses or replicas.' },
+
   // Events. Details name the field and the rule broken, never the value: it may be a sensitive plaintext.
   PCL_AUDIT_EVENT_INVALID: { status: 400, message: 'The audit event is not valid.', hint: 'Fix the named field; see audit/event/validate.ts for the limits.' },
   PCL_AUDIT_EVENT_CONFIG_INVALID: { status: 500, message: 'The audit event redaction settings are not usable.', hint: 'Use an HMAC key of at least 32 random bytes and sensitive paths such as "source" or "details.email".' },

@@ -22,3 +22,7 @@ export { HMAC_PREFIX, lookupHmac } from './event/redact.js';
 export type { HmacKey } from './event/redact.js';
 export { ACTOR_TYPES, DECISIONS, EVENT_LIMITS, validateEvent } from './event/validate.js';
 export type { Actor, ActorType, AuditEvent, Decision, JsonObject, JsonValue } from './event/validate.js';
+export { CHECKPOINTS_FILE, readCheckpoints, writeCheckpoint } from './verify/checkpoints.js';
+export type { StoredCheckpoint, WrittenCheckpoint } from './verify/checkpoints.js';
+export { verifyLog } from './verify/verify.js';
+export type { ProblemPosition, VerifyLogOptions, VerifyProblem, VerifyReport } from './verify/verify.js';
