@@ -44,36 +44,8 @@ const ROWS: RowSpec[] = [
   { id: 'portcullis-mtls-on', name: 'Portcullis, mTLS on', peer: 'portcullis', path: '/mtls/items', mtls: true },
 ];
 
-/** One measurement of one row in one round. */
-export interface RoundResult {
-  round: number;
-  status: 'ok' | 'failed';
-  reason?: string;
-  reqPerSec?: number;
-  p50Ms?: number;
-  p90Ms?: number;
-  p99Ms?: number;
-  requests?: number;
-  seconds?: number;
-  non2xx?: number;
-  errors?: number;
-  proxyCpuPct?: number;
-  reqPerProxyCpuSec?: number;
-  upstreamCpuPct?: number;
-  otherOnProxyCorePct?: number;
-  notes: string[];
-}
-
-/**
- * A row over all rounds. The numeric fields are MEDIANS over the rounds that succeeded (requests,
- * seconds, non2xx and errors are totals); `rounds` keeps every round's own values.
- */
-export interface RowResult {
-  id: RowSpec['id'];
-  name: string;
-  generator: Generator;
-  status: 'ok' | 'skipped' | 'failed';
-  reason?: string;
+/** The numbers one measurement produces (a round) or summarises (a row's medians). */
+interface Measurement {
   reqPerSec?: number;
   p50Ms?: number;
   p90Ms?: number;
@@ -95,6 +67,26 @@ export interface RowResult {
    * charged to the proxy). Only when pinned. High values mean this row was disturbed: re-run it.
    */
   otherOnProxyCorePct?: number;
+}
+
+/** One measurement of one row in one round. */
+export interface RoundResult extends Measurement {
+  round: number;
+  status: 'ok' | 'failed';
+  reason?: string;
+  notes: string[];
+}
+
+/**
+ * A row over all rounds. The numeric fields are MEDIANS over the rounds that succeeded (requests,
+ * seconds, non2xx and errors are totals); `rounds` keeps every round's own values.
+ */
+export interface RowResult extends Measurement {
+  id: RowSpec['id'];
+  name: string;
+  generator: Generator;
+  status: 'ok' | 'skipped' | 'failed';
+  reason?: string;
   ratioVsFastify?: number;
   ratioVsHaproxy?: number;
   /** req/s of each round in round order; null where that round failed. */

@@ -197,7 +197,6 @@ async function handle(ctx: DataPlaneContext, request: FastifyRequest, reply: Fas
   const requestId = request.id as string;
   const state: RequestState = { requestId, route: '' };
   request.pcl = state;
-  reply.header('x-request-id', requestId);
 
   const framing = checkFraming(raw.rawHeaders);
   if (framing !== null) return sendError(ctx, reply, framing, requestId);

@@ -66,19 +66,9 @@ const NO_ERRORS: readonly PolicyEvaluationError[] = Object.freeze([]);
  * if (result.decision === 'allow') proxy(); else reply.code(403);
  */
 export function authorize(policies: Iterable<CompiledPolicy>, request: Request, entities: EntityStore): AuthorizationResult {
-  let permits: string[] | undefined;
-  let forbids: string[] | undefined;
-  let errors: PolicyEvaluationError[] | undefined;
-  for (const p of policies) {
-    const o = p.evaluate(request, entities);
-    if (o === SATISFIED) {
-      if (p.effect === 'forbid') (forbids ??= []).push(p.id);
-      else (permits ??= []).push(p.id);
-    } else if (o instanceof EvaluationError) {
-      (errors ??= []).push({ policyId: p.id, code: o.code, message: o.message });
-    }
-  }
-  return decide(permits, forbids, errors);
+  const tally = new Tally();
+  for (const p of policies) tally.add(p, p.evaluate(request, entities));
+  return tally.result();
 }
 
 /**
@@ -88,20 +78,32 @@ export function authorize(policies: Iterable<CompiledPolicy>, request: Request, 
  * policies are cache misses; the index has already decided them exactly. Same rule, same result.
  */
 export function authorizeMatched(policies: readonly CompiledPolicy[], request: Request, entities: EntityStore): AuthorizationResult {
-  let permits: string[] | undefined;
-  let forbids: string[] | undefined;
-  let errors: PolicyEvaluationError[] | undefined;
+  const tally = new Tally();
   for (let i = 0; i < policies.length; i++) {
     const p = policies[i] as CompiledPolicy;
-    const o = p.evaluateConditions(request, entities);
+    tally.add(p, p.evaluateConditions(request, entities));
+  }
+  return tally.result();
+}
+
+/** Collects satisfied permits, satisfied forbids and errors; arrays only when something lands in them. */
+class Tally {
+  private permits: string[] | undefined = undefined;
+  private forbids: string[] | undefined = undefined;
+  private errors: PolicyEvaluationError[] | undefined = undefined;
+
+  add(p: CompiledPolicy, o: PolicyOutcome): void {
     if (o === SATISFIED) {
-      if (p.effect === 'forbid') (forbids ??= []).push(p.id);
-      else (permits ??= []).push(p.id);
+      if (p.effect === 'forbid') (this.forbids ??= []).push(p.id);
+      else (this.permits ??= []).push(p.id);
     } else if (o instanceof EvaluationError) {
-      (errors ??= []).push({ policyId: p.id, code: o.code, message: o.message });
+      (this.errors ??= []).push({ policyId: p.id, code: o.code, message: o.message });
     }
   }
-  return decide(permits, forbids, errors);
+
+  result(): AuthorizationResult {
+    return decide(this.permits, this.forbids, this.errors);
+  }
 }
 
 function decide(permits: string[] | undefined, forbids: string[] | undefined, errors: PolicyEvaluationError[] | undefined): AuthorizationResult {
